@@ -1,0 +1,1 @@
+"""The master catalog: categories, products, product groups, list prices and attributes."""

@@ -1,0 +1,126 @@
+"""SQLAlchemy models of the master catalog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from datasources.db import Base
+
+PRODUCT_STATUSES = ("ACTIVE", "DRAFT", "DISCONTINUED")
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    # "/<root id>/…/<own id>/": lets one prefix test find a category and everything below it.
+    path: Mapped[str] = mapped_column(String(1000), index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    # Lower-cased "sku name description", kept by the writers; the search indexes are built on it.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __table_args__ = (
+        Index("ix_products_category_sku", "category_id", "sku"),
+        Index("ix_products_status_sku", "status", "sku"),
+        Index(
+            "ix_products_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
+
+
+class ProductPrice(Base):
+    """A list price, in the currency's minor unit (cents for USD) so that SQL can price exactly."""
+
+    __tablename__ = "product_prices"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProductAttribute(Base):
+    __tablename__ = "product_attributes"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(2000))
+
+
+class ProductGroup(Base):
+    __tablename__ = "product_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class ProductGroupMember(Base):
+    __tablename__ = "product_group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("product_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+# Substring search: pg_trgm's GIN index on PostgreSQL, an FTS5 trigram index on SQLite.
+# The same statements are run by the migration (migrations/versions/*_initial.py).
+PG_SEARCH_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS product_search USING fts5("
+    "search_text, content='products', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS products_search_ai AFTER INSERT ON products BEGIN "
+    "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS products_search_ad AFTER DELETE ON products BEGIN "
+    "INSERT INTO product_search(product_search, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS products_search_au AFTER UPDATE OF search_text ON products BEGIN "
+    "INSERT INTO product_search(product_search, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+PG_ONLY_INDEXES = frozenset({"ix_products_search_trgm"})
+SEARCH_SHADOW_TABLES = frozenset(
+    {"product_search", *(f"product_search_{s}" for s in ("data", "idx", "docsize", "config", "content"))}
+)
+
+event.listen(Base.metadata, "before_create", DDL(PG_SEARCH_EXTENSION).execute_if(dialect="postgresql"))
+for _statement in SQLITE_SEARCH_DDL:
+    event.listen(Product.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))

@@ -1,0 +1,143 @@
+"""Engine, declarative base and the per-request database handle.
+
+Session concurrency, decided once for the whole hub: **one AsyncSession per
+GraphQL request, behind an asyncio.Lock**. Sibling fields resolve
+concurrently and dataloaders dispatch batches from several tasks, but one
+AsyncSession must never be used by two tasks at a time, so every statement
+goes through `RequestDatabase`, which holds the lock for the statement's
+duration. A mutation is one unit of work: `unit_of_work()` holds the lock for
+the whole mutation, commits when it ends cleanly and rolls back otherwise.
+One session per request gives each request one consistent view and needs
+one pooled connection per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import Executable
+
+T = TypeVar("T")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
+) -> AsyncEngine:
+    """An async engine for SQLite (WAL, foreign keys on) or PostgreSQL (pooled)."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class RequestDatabase:
+    """The one session of a request, shared by resolvers and loaders under a lock."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        async with self._lock:
+            return await self.session.execute(statement, params)
+
+    async def scalars(self, statement: Executable, params: Any = None) -> Sequence[Any]:
+        async with self._lock:
+            return (await self.session.scalars(statement, params)).all()
+
+    async def scalar(self, statement: Executable, params: Any = None) -> Any:
+        async with self._lock:
+            return await self.session.scalar(statement, params)
+
+    async def all(self, statement: Executable, params: Any = None) -> Sequence[Any]:
+        async with self._lock:
+            return (await self.session.execute(statement, params)).all()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """Hold the session for one mutation; commit on success, roll back on error or veto."""
+        async with self._lock:
+            session = self.session
+            if session.in_transaction():
+                # Reads earlier in the request opened a transaction; a mutation starts afresh.
+                await session.rollback()
+            work = UnitOfWork(session)
+            try:
+                yield work
+                if work.vetoed:
+                    await session.rollback()
+                else:
+                    await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class UnitOfWork:
+    """A mutation's session; `veto()` makes it roll back (bad input: nothing is written)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.vetoed = False
+
+    def veto(self) -> None:
+        self.vetoed = True
+
+
+@asynccontextmanager
+async def standalone_database(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[RequestDatabase]:
+    """A RequestDatabase outside any HTTP request (CLI, background work)."""
+    database = RequestDatabase(session_factory)
+    try:
+        yield database
+    finally:
+        await database.close()

@@ -1,0 +1,7 @@
+"""Every model of the hub, imported so that Base.metadata is complete (Alembic, tests)."""
+
+from datasources.catalog.models import *  # noqa: F403
+from datasources.db import Base
+from datasources.partners.models import *  # noqa: F403
+
+metadata = Base.metadata

@@ -1,0 +1,104 @@
+"""The ASGI app: Starlette serving the GraphQL endpoint at /graphql, resources owned by the lifespan."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from hub_graphql.context import Context, build_context
+from hub_graphql.resources import Resources, open_resources
+from hub_graphql.schema import build_schema
+from hub_graphql.settings import Settings
+
+log = logging.getLogger("hub")
+
+EXAMPLES_FILE = Path(__file__).parent / "static" / "examples.graphql"
+
+
+class HubGraphQL(GraphQL):
+    """strawberry's ASGI app with the hub's context, error logging and GraphiQL examples."""
+
+    def __init__(self, resources_holder: dict[str, Resources], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._holder = resources_holder
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        context = build_context(self._holder["resources"], request=request, response=response)
+        request.state.hub_context = context
+        return context
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        for error in result.errors or ():
+            if error.original_error is not None and not hasattr(error.original_error, "extensions"):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+        return await super().process_result(request, result)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        html = self.graphql_ide_html
+        examples = EXAMPLES_FILE.read_text(encoding="utf-8")
+        # GraphiQL opens with the example operations in its editor, ready to run.
+        start = html.index("const EXAMPLE_QUERY = `")
+        end = html.index("`;", start)
+        html = html[:start] + f"const EXAMPLE_QUERY = {json.dumps(examples)}" + html[end + 1 :]
+        return HTMLResponse(html)
+
+
+async def _close_context(request: Request) -> None:
+    context: Context | None = getattr(request.state, "hub_context", None)
+    if context is not None:
+        await context.close()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the hub; the engine, session factory and HTTP client live as long as the app's lifespan."""
+    settings = settings or Settings()
+    holder: dict[str, Resources] = {}
+    graphql_app = HubGraphQL(
+        holder, schema=build_schema(settings), graphql_ide="graphiql", allow_queries_via_get=True
+    )
+
+    async def graphql_endpoint(request: Request) -> Response:
+        try:
+            return await graphql_app.run(request)
+        except HTTPException as error:
+            return PlainTextResponse(error.reason, status_code=error.status_code)
+        finally:
+            await _close_context(request)
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def root(_request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with open_resources(settings) as resources:
+            holder["resources"] = resources
+            yield
+            holder.pop("resources", None)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            Route("/health", health),
+            Route("/", root),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.resources_holder = holder
+    return app

@@ -1,0 +1,158 @@
+"""The `hub` command: serve, migrate, seed, import, export the schema, create the first admin."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hub_graphql.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(no_args_is_help=True, help="The demand chain hub.")
+db_app = typer.Typer(no_args_is_help=True, help="The hub's database.")
+catalog_app = typer.Typer(no_args_is_help=True, help="The master catalog.")
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+console = Console()
+
+
+def _run_with_resources(action: Callable[..., Awaitable[T]]) -> T:
+    from hub_graphql.resources import open_resources
+
+    async def main() -> T:
+        async with open_resources(Settings()) as resources:
+            return await action(resources)
+
+    return asyncio.run(main())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (uvicorn).")] = 1,
+) -> None:
+    """Serve the hub with GraphiQL at http://HOST:PORT/graphql (reads HUB_DATABASE_URL)."""
+    import uvicorn
+
+    Settings()  # refuse to start on a bad configuration (a default secret in production) before forking
+    console.print(f"[bold]Demand chain hub[/bold] on http://{host}:{port}/graphql")
+    uvicorn.run(
+        "hub_graphql.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or migrate the database at HUB_DATABASE_URL to the latest schema."""
+    from datasources.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database at {_safe_url(settings.database_url)} is at {revision}")
+
+
+@app.command()
+def seed(
+    sample: Annotated[bool, typer.Option("--sample", help="Load the deterministic sample hub.")] = False,
+) -> None:
+    """Fill the database with sample data (run `hub db upgrade` first)."""
+    if not sample:
+        console.print("Nothing to do: pass --sample to load the sample hub.")
+        raise typer.Exit(1)
+    from resolvers.samples import seed_sample
+
+    if _run_with_resources(lambda r: seed_sample(r.session_factory, console.print)):
+        console.print("[green]sample data loaded[/green]")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .jsonl file of products.")
+    ],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid lines even when some are rejected.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Products per batch.")] = 2000,
+) -> None:
+    """Import products from CSV or JSON Lines; writes nothing when a line is bad, unless --skip-invalid."""
+    from resolvers.catalog_import import import_products
+
+    total = _count_lines(file)
+    with Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("import", total=total)
+        report = _run_with_resources(
+            lambda r: import_products(
+                r.session_factory,
+                file,
+                skip_invalid=skip_invalid,
+                batch_size=batch_size,
+                progress=lambda n: progress.advance(task, n),
+            )
+        )
+    for rejected in report.rejected:
+        console.print(f"[red]line {rejected.line}[/red]: {rejected.message}", highlight=False)
+    if report.rejected and not skip_invalid:
+        console.print(f"[red]{len(report.rejected)} lines rejected; nothing was imported[/red]")
+        raise typer.Exit(1)
+    console.print(f"imported {report.imported} products, rejected {len(report.rejected)} lines")
+
+
+def _count_lines(file: Path) -> int:
+    with file.open("rb") as handle:
+        lines = sum(1 for _ in handle)
+    return max(lines - (0 if file.suffix.lower() in {".jsonl", ".ndjson", ".json"} else 1), 0)
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print the hub's GraphQL SDL (the federation subgraph schema that schema.graphql holds)."""
+    from hub_graphql.schema import export_sdl
+
+    sdl = export_sdl()
+    if output is None:
+        typer.echo(sdl, nl=False)
+    else:
+        output.write_text(sdl, encoding="utf-8")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Argument(help="The site administrator's e-mail.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="At least 8 characters.")],
+) -> None:
+    """Create a SITE_ADMIN user (the first sign-in of a new hub)."""
+    from resolvers.users import create_user
+
+    async def action(resources):  # type: ignore[no-untyped-def]
+        async with resources.session_factory() as session, session.begin():
+            return await create_user(session, email, password, ["SITE_ADMIN"])
+
+    errors = _run_with_resources(action)
+    if errors:
+        for error in errors.errors:
+            console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1)
+    console.print(f"site administrator {email} created")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

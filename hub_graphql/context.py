@@ -1,0 +1,122 @@
+"""The request context: the one place that holds the session, the viewer and the loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from datasources.catalog.loaders import CatalogLoaders
+from datasources.db import RequestDatabase
+from datasources.partners.loaders import PartnerLoaders
+from datasources.partners.models import HubPolicy
+from datasources.partners.queries import hub_policy
+from hub_graphql.resources import Resources
+from resolvers.access import Viewer
+from resolvers.auth import user_id_from_token
+
+
+@dataclass
+class Loaders:
+    """Every per-request dataloader, grouped by domain."""
+
+    catalog: CatalogLoaders
+    partners: PartnerLoaders
+
+    @classmethod
+    def create(cls, db: RequestDatabase) -> Loaders:
+        return cls(catalog=CatalogLoaders.create(db), partners=PartnerLoaders.create(db))
+
+    def clear_all(self) -> None:
+        """After a mutation: nothing cached before the write may be served after it."""
+        for group in (getattr(self, f.name) for f in fields(self)):
+            for loader in (getattr(group, f.name) for f in fields(group)):
+                loader.clear_all()
+
+
+@dataclass
+class Context:
+    resources: Resources
+    db: RequestDatabase
+    loaders: Loaders
+    token: str | None = None
+    request: HTTPConnection | None = None
+    response: Any = None
+    # Memoised as tasks: sibling resolvers ask concurrently, and must share one lookup.
+    _viewer: asyncio.Future[Viewer | None] | None = field(default=None, init=False)
+    _policy: asyncio.Future[HubPolicy] | None = field(default=None, init=False)
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.resources.settings
+
+    async def viewer(self) -> Viewer | None:
+        """The signed-in user, or None (no token, or one that is tampered, expired or unknown)."""
+        if self._viewer is None:
+            self._viewer = asyncio.ensure_future(self._load_viewer())
+        return await self._viewer
+
+    async def _load_viewer(self) -> Viewer | None:
+        if not self.token:
+            return None
+        user_id = user_id_from_token(self.token, self.settings.secret_key.get_secret_value())
+        if user_id is None:
+            return None
+        user = await self.loaders.partners.user_by_id.load(user_id)
+        if user is None:
+            return None
+        reseller_status = None
+        if user.reseller_id is not None:
+            reseller = await self.loaders.partners.reseller_by_id.load(user.reseller_id)
+            reseller_status = reseller.status if reseller else None
+        return Viewer(
+            user_id=user.id,
+            email=user.email,
+            roles=frozenset(user.roles),
+            reseller_id=user.reseller_id,
+            reseller_status=reseller_status,
+            distributor_id=user.distributor_id,
+        )
+
+    async def policy(self) -> HubPolicy:
+        if self._policy is None:
+            self._policy = asyncio.ensure_future(hub_policy(self.db))
+        return await self._policy
+
+    def after_write(self) -> None:
+        """Forget what this request read before a mutation wrote."""
+        self.loaders.clear_all()
+        self._policy = None
+        self._viewer = None
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def bearer_token(connection: HTTPConnection | None) -> str | None:
+    if connection is None:
+        return None
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def build_context(
+    resources: Resources,
+    *,
+    request: HTTPConnection | None = None,
+    token: str | None = None,
+    response: Any = None,
+) -> Context:
+    """The one way to make a context: used by the server, the CLI and the tests."""
+    db = RequestDatabase(resources.session_factory)
+    return Context(
+        resources=resources,
+        db=db,
+        loaders=Loaders.create(db),
+        token=token if token is not None else bearer_token(request),
+        request=request,
+        response=response,
+    )

@@ -1,0 +1,86 @@
+"""Assembles the one GraphQL schema from the per-domain Query and Mutation classes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
+
+from hub_graphql.settings import Settings
+from hub_graphql.types import catalog, partners
+from hub_graphql.types.common import Info, Node, parse_global_id
+
+FEDERATION_VERSION = "2.9"
+
+NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
+    **catalog.NODE_RESOLVERS,
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        parsed = parse_global_id(id)
+        if parsed is None or parsed[0] not in NODE_RESOLVERS:
+            return None
+        return await NODE_RESOLVERS[parsed[0]](info, parsed[1])
+
+
+@strawberry.type
+class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(partners.PartnersMutation, catalog.CatalogMutation):
+    pass
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Hide unexpected failures (a database error's SQL, a stack's text); keep the hub's own errors."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
+    settings = settings or Settings()
+    # Factories, so each request gets fresh extension instances (the caches live at module level).
+    extensions: list[object] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return strawberry.federation.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[
+            catalog.Product,
+            catalog.Category,
+            catalog.ProductGroup,
+            partners.Reseller,
+            partners.Distributor,
+        ],
+        extensions=extensions,
+        federation_version=FEDERATION_VERSION,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl(schema: strawberry.federation.Schema | None = None) -> str:
+    """The SDL `hub export-schema` prints and schema.graphql holds."""
+    return (schema or build_schema(Settings(_env_file=None))).as_str() + "\n"

@@ -1,0 +1,46 @@
+"""Configuration read from the environment (prefix HUB_), documented in the README's settings table."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./hub.db"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=30 * 24 * 60)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    sql_echo: bool = False
+    max_query_depth: int = Field(default=12, ge=3, le=50)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
+    quote_endpoint_allowlist: list[str] = Field(default_factory=list)
+    introspection: bool | None = None
+    """None: on in development, off in production."""
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "HUB_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "when HUB_ENV=production"
+                )
+        return self
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.env == "development" if self.introspection is None else self.introspection
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

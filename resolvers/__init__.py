@@ -1,0 +1,1 @@
+"""Query and mutation logic per domain, independent of the web framework."""
