@@ -26,6 +26,10 @@ from sqlalchemy.sql import Executable
 
 T = TypeVar("T")
 
+SQLITE_BEGIN_OPTION = "hub_sqlite_begin"
+WRITE_TRANSACTION = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+"""Execution options of a unit of work's connection: SQLite takes its write lock at BEGIN."""
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -48,12 +52,22 @@ def create_engine(
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The driver must not open transactions on its own: the "begin" hook below does, so that
+            # a unit of work can take SQLite's write lock up front (BEGIN IMMEDIATE). A deferred
+            # transaction that reads and then writes fails at once with "database is locked" when
+            # another writer committed in between; an immediate one waits its turn (busy_timeout).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_async_engine(
@@ -101,8 +115,10 @@ class RequestDatabase:
         async with self._lock:
             session = self.session
             if session.in_transaction():
-                # Reads earlier in the request opened a transaction; a mutation starts afresh.
-                await session.rollback()
+                # Reads earlier in the request opened a transaction: end it (it wrote nothing, and a
+                # commit keeps loaded objects usable) so the mutation begins its own write transaction.
+                await session.commit()
+            await session.connection(execution_options=WRITE_TRANSACTION)
             work = UnitOfWork(session)
             try:
                 yield work

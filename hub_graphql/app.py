@@ -15,8 +15,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
 
 from hub_graphql.context import Context, build_context
 from hub_graphql.resources import Resources, open_resources
@@ -39,12 +37,6 @@ class HubGraphQL(GraphQL):
         context = build_context(self._holder["resources"], request=request, response=response)
         request.state.hub_context = context
         return context
-
-    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        for error in result.errors or ():
-            if error.original_error is not None and not hasattr(error.original_error, "extensions"):
-                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
-        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         html = self.graphql_ide_html

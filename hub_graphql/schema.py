@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -53,6 +54,13 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class HubSchema(strawberry.federation.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # The hub's own errors (bad input, sign-in, permissions) are answers, not incidents: log the rest.
+        unexpected = [e for e in errors if not isinstance(e.original_error, GraphQLError) and e.original_error]
+        super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
     settings = settings or Settings()
     # Factories, so each request gets fresh extension instances (the caches live at module level).
@@ -65,7 +73,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return strawberry.federation.Schema(
+    return HubSchema(
         query=Query,
         mutation=Mutation,
         types=[

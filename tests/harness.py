@@ -24,7 +24,9 @@ class QueryCounter:
     statements: list[str] = field(default_factory=list)
 
     def listener(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.statements.append(statement)
+        # Transaction control is not a query (SQLite's BEGIN is sent as a statement, PostgreSQL's is not).
+        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            self.statements.append(statement)
 
     @property
     def count(self) -> int:
