@@ -3,5 +3,7 @@
 from datasources.catalog.models import *  # noqa: F403
 from datasources.db import Base
 from datasources.partners.models import *  # noqa: F403
+from datasources.quotes.models import *  # noqa: F403
+from datasources.stores.models import *  # noqa: F403
 
 metadata = Base.metadata

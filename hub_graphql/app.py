@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from hub_graphql.context import Context, build_context
+from hub_graphql.http import GraphQLOverHTTP
 from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
 from hub_graphql.settings import Settings
@@ -26,7 +27,7 @@ log = logging.getLogger("hub")
 EXAMPLES_FILE = Path(__file__).parent / "static" / "examples.graphql"
 
 
-class HubGraphQL(GraphQL):
+class HubGraphQL(GraphQLOverHTTP, GraphQL):
     """strawberry's ASGI app with the hub's context, error logging and GraphiQL examples."""
 
     def __init__(self, resources_holder: dict[str, Resources], **kwargs: Any) -> None:

@@ -128,6 +128,20 @@ def export_schema(
         output.write_text(sdl, encoding="utf-8")
 
 
+@app.command("permissions-table")
+def permissions_table(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print docs/permissions.md: who may run each operation, from resolvers.access.OPERATIONS."""
+    from resolvers.access import permissions_markdown
+
+    text = permissions_markdown()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Argument(help="The site administrator's e-mail.")],
@@ -146,6 +160,45 @@ def create_admin(
             console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1)
     console.print(f"site administrator {email} created")
+
+
+@app.command("sample-distributor")
+def sample_distributor(
+    code: Annotated[str, typer.Option(help="The distributor's code.")],
+    port: Annotated[int, typer.Option(help="Port to listen on.")],
+    price_list: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="CSV: sku,currency,unit_price,stock,lead_time_days,breaks"
+        ),
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    latency_ms: Annotated[int, typer.Option(min=0, help="Added to every quote call.")] = 0,
+    jitter_ms: Annotated[int, typer.Option(min=0, help="Random +/- on the latency.")] = 0,
+    fail_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of calls answered HTTP 503.")
+    ] = 0.0,
+    auth_header: Annotated[str | None, typer.Option(help="Require this header on quote calls...")] = None,
+    auth_value: Annotated[str | None, typer.Option(help="...with this value (else HTTP 401).")] = None,
+) -> None:
+    """Serve the reference distributor quote service: /graphql (subgraph) and /quote (REST_JSON)."""
+    import uvicorn
+
+    from hub_graphql.sample_distributor import Behaviour, DistributorService, PriceList, create_app
+
+    service = DistributorService(
+        code=code,
+        price_list=PriceList.read(price_list),
+        behaviour=Behaviour(
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            fail_rate=fail_rate,
+            auth_header=auth_header,
+            auth_value=auth_value,
+        ),
+    )
+    console.print(f"[bold]distributor {code}[/bold] on http://{host}:{port}/graphql and /quote")
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
 
 
 def _safe_url(url: str) -> str:

@@ -6,13 +6,18 @@ import asyncio
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import HTTPConnection
 
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
+from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
 from datasources.partners.queries import hub_policy
+from datasources.quotes.loaders import QuoteLoaders
+from datasources.quotes.state import quote_state
+from datasources.stores.loaders import StoreLoaders
 from hub_graphql.resources import Resources
 from resolvers.access import Viewer
 from resolvers.auth import user_id_from_token
@@ -24,10 +29,22 @@ class Loaders:
 
     catalog: CatalogLoaders
     partners: PartnerLoaders
+    quotes: QuoteLoaders
+    stores: StoreLoaders
 
     @classmethod
-    def create(cls, db: RequestDatabase) -> Loaders:
-        return cls(catalog=CatalogLoaders.create(db), partners=PartnerLoaders.create(db))
+    def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
+        return cls(
+            catalog=CatalogLoaders.create(db),
+            partners=PartnerLoaders.create(db),
+            quotes=QuoteLoaders.create(
+                db,
+                resources.http,
+                quote_state(resources.shared),
+                EndpointPolicy.of(resources.settings.env, resources.settings.quote_endpoint_allowlist),
+            ),
+            stores=StoreLoaders.create(db),
+        )
 
     def clear_all(self) -> None:
         """After a mutation: nothing cached before the write may be served after it."""
@@ -44,6 +61,8 @@ class Context:
     token: str | None = None
     request: HTTPConnection | None = None
     response: Any = None
+    partial_errors: list[GraphQLError] = field(default_factory=list)
+    """Errors that accompany data (the partial-result convention): appended to the response's errors."""
     # Memoised as tasks: sibling resolvers ask concurrently, and must share one lookup.
     _viewer: asyncio.Future[Viewer | None] | None = field(default=None, init=False)
     _policy: asyncio.Future[HubPolicy] | None = field(default=None, init=False)
@@ -115,7 +134,7 @@ def build_context(
     return Context(
         resources=resources,
         db=db,
-        loaders=Loaders.create(db),
+        loaders=Loaders.create(db, resources),
         token=token if token is not None else bearer_token(request),
         request=request,
         response=response,

@@ -17,14 +17,18 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, partners
+from hub_graphql.types import catalog, partners, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
 
 NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **catalog.NODE_RESOLVERS,
+    **partners.NODE_RESOLVERS,
+    **stores.NODE_RESOLVERS,
+    **quotes.NODE_RESOLVERS,
 }
 
 
@@ -39,12 +43,14 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery):
+class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery, stores.StoresQuery, quotes.QuotesQuery):
     pass
 
 
 @strawberry.type
-class Mutation(partners.PartnersMutation, catalog.CatalogMutation):
+class Mutation(
+    partners.PartnersMutation, catalog.CatalogMutation, stores.StoresMutation, quotes.QuotesMutation
+):
     pass
 
 
@@ -70,6 +76,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: MaskErrors(should_mask_error=_should_mask),
+        PartialResults,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
@@ -82,6 +89,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
             catalog.ProductGroup,
             partners.Reseller,
             partners.Distributor,
+            stores.Store,
         ],
         extensions=extensions,
         federation_version=FEDERATION_VERSION,

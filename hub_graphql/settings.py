@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from datasources.partners.endpoints import parse_allowlist_entry
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
 
@@ -22,9 +24,22 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     max_query_depth: int = Field(default=12, ge=3, le=50)
     max_aliases: int = Field(default=30, ge=1, le=1000)
-    quote_endpoint_allowlist: list[str] = Field(default_factory=list)
+    quote_endpoint_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Hosts and CIDR networks quote endpoints may point to: `a.example, *.b.example, 10.1.0.0/16`."""
     introspection: bool | None = None
     """None: on in development, off in production."""
+
+    @field_validator("quote_endpoint_allowlist", mode="before")
+    @classmethod
+    def _split_allowlist(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            entries = [str(v).strip().lower() for v in value if str(v).strip()]
+            for entry in entries:
+                parse_allowlist_entry(entry)  # raises ValueError on a malformed entry
+            return entries
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

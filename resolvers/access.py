@@ -68,13 +68,100 @@ def roles(*names: str, approved_reseller: bool = False, note: str = "") -> Rule:
 PUBLIC = Rule(audience=Audience.PUBLIC)
 SIGNED_IN = Rule(audience=Audience.SIGNED_IN)
 STAFF = frozenset(STAFF_ROLES)
+STAFF_NAMES = tuple(sorted(STAFF_ROLES))
 CATALOG_WRITERS = ("SITE_ADMIN", "CATALOG_MANAGER")
+CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
+STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
+OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
+OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
     "Mutation.upsertProducts": roles(*CATALOG_WRITERS),
     "Mutation.upsertProductGroups": roles(*CATALOG_WRITERS),
+    # Partners and access.
+    "Mutation.login": PUBLIC,
+    "Mutation.registerReseller": Rule(
+        audience=Audience.PUBLIC, note="the reseller starts PENDING unless the hub approves automatically"
+    ),
+    "Mutation.createUser": roles("SITE_ADMIN"),
+    "Mutation.createDistributor": roles(*CHANNEL_MANAGERS),
+    "Mutation.approveReseller": roles(*CHANNEL_MANAGERS),
+    "Mutation.rejectReseller": roles(*CHANNEL_MANAGERS),
+    "Mutation.suspendReseller": roles(*CHANNEL_MANAGERS),
+    "Mutation.connectReseller": roles(*CHANNEL_MANAGERS),
+    "Mutation.updateHubPolicies": roles("SITE_ADMIN"),
+    "Query.hubPolicies": Rule(
+        audience=Audience.PUBLIC, note="currencies and defaultCurrency only; its other fields need a sign-in"
+    ),
+    "HubPolicies.resellerApproval": SIGNED_IN,
+    "HubPolicies.quoteValidityHours": SIGNED_IN,
+    "HubPolicies.liveQuoteTimeoutMs": SIGNED_IN,
+    "HubPolicies.paymentMethods": SIGNED_IN,
+    "Query.distributors": Rule(
+        audience=Audience.SIGNED_IN, note="staff see every status; others the APPROVED ones and their own"
+    ),
+    "Query.distributor": Rule(
+        audience=Audience.SIGNED_IN, note="staff see every status; others the APPROVED ones and their own"
+    ),
+    "Query.resellers": roles(*STAFF_NAMES),
+    "Query.reseller": Rule(
+        audience=Audience.SIGNED_IN,
+        note="staff see any reseller, a reseller's users their own; null otherwise",
+    ),
+    "Reseller.statusHistory": roles(*STAFF_NAMES),
+    "Reseller.distributors": roles(*STAFF_NAMES, "RESELLER_ADMIN", note="a reseller's users see their own"),
+    "Distributor.resellers": roles(
+        *STAFF_NAMES, "DISTRIBUTOR_REP", note="a distributor's reps see its own resellers; empty for others"
+    ),
+    # Stores: a RESELLER_ADMIN only for its own reseller's stores (can_manage_store).
+    "Mutation.createStore": roles(*STORE_MANAGERS, approved_reseller=True, note=OWN_STORES),
+    "Mutation.updateStore": roles(*STORE_MANAGERS, approved_reseller=True, note=OWN_STORES),
+    "Mutation.setStoreAssortment": roles(*STORE_MANAGERS, approved_reseller=True, note=OWN_STORES),
+    "Mutation.setStorePriceRules": roles(*STORE_MANAGERS, approved_reseller=True, note=OWN_STORES),
+    "Mutation.setStoreProductContent": roles(*STORE_MANAGERS, approved_reseller=True, note=OWN_STORES),
+    "Store.priceRules": roles(*STORE_MANAGERS, approved_reseller=True, note=OWN_STORES),
+    # Quotes: a reseller sees its own requests, a distributor's reps those sent to it, staff all.
+    "Product.liveQuotes": roles(
+        *STAFF_NAMES,
+        "RESELLER_ADMIN",
+        approved_reseller=True,
+        note="asks the reseller's connected APPROVED distributors; staff may ask any APPROVED distributor",
+    ),
+    "Query.quoteRequest": roles(*STAFF_NAMES, "RESELLER_ADMIN", "DISTRIBUTOR_REP", note=OWN_QUOTES),
+    "Query.quoteRequests": roles(*STAFF_NAMES, "RESELLER_ADMIN", "DISTRIBUTOR_REP", note=OWN_QUOTES),
+    "Mutation.requestQuote": roles("RESELLER_ADMIN", approved_reseller=True),
+    "Mutation.refreshQuotes": roles(
+        *CHANNEL_MANAGERS, "RESELLER_ADMIN", approved_reseller=True, note="a RESELLER_ADMIN its own requests"
+    ),
+    "Mutation.acceptQuote": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's requests"
+    ),
+    "Mutation.cancelQuoteRequest": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's requests"
+    ),
+    "Mutation.respondToQuoteRequest": roles(
+        "DISTRIBUTOR_REP", note="for its own distributor, on requests sent to it"
+    ),
 }
+
+VISIBILITY: dict[str, str] = {
+    "Distributor.quoteEndpoint": "site administrators and the distributor's own reps; null for everyone else",
+    "Reseller (root field, node, federation entity)": (
+        "staff and the reseller's own users; null for everyone else (anonymous callers included)"
+    ),
+    "Distributor (root fields, node, federation entity)": (
+        "signed-in users: staff any, others APPROVED distributors and their own; null otherwise"
+    ),
+    "QuoteRequest (root fields, node)": (
+        "staff, the reseller's own users, and the reps of a distributor it was sent to; null otherwise"
+    ),
+    "DistributorQuote (QuoteRequest.quotes, comparison, node)": (
+        "staff and the asking reseller see every quote; a distributor's reps only their own"
+    ),
+    "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
+}
+"""Object-level rules that resolvers apply with the `can_*` functions (listed in docs/permissions.md)."""
 
 
 def check(rule: Rule, viewer: Viewer | None, *, token_given: bool = False) -> Viewer | None:
@@ -108,6 +195,128 @@ def can_see_reseller(viewer: Viewer | None, reseller_id: int) -> bool:
     return viewer is not None and (viewer.is_staff or viewer.reseller_id == reseller_id)
 
 
+def can_see_distributor_links(viewer: Viewer | None, distributor_id: int) -> bool:
+    """Which resellers a distributor serves: staff, and the distributor's own reps."""
+    return viewer is not None and (viewer.is_staff or viewer.distributor_id == distributor_id)
+
+
 def can_see_distributor_secrets(viewer: Viewer | None, distributor_id: int) -> bool:
     """The quote endpoint: site administrators and the distributor's own reps."""
     return viewer is not None and ("SITE_ADMIN" in viewer.roles or viewer.distributor_id == distributor_id)
+
+
+def can_see_quote_request(viewer: Viewer | None, reseller_id: int, distributor_ids: list[int]) -> bool:
+    """A quote request: staff, the reseller's own users, and the reps of a distributor it was sent to."""
+    if viewer is None:
+        return False
+    if viewer.is_staff or viewer.reseller_id == reseller_id:
+        return True
+    return viewer.distributor_id is not None and viewer.distributor_id in distributor_ids
+
+
+def can_see_quote(viewer: Viewer | None, reseller_id: int, distributor_id: int) -> bool:
+    """A distributor's quote: staff, the asking reseller, and that distributor's reps (never a competitor)."""
+    if viewer is None:
+        return False
+    return viewer.is_staff or viewer.reseller_id == reseller_id or viewer.distributor_id == distributor_id
+
+
+def can_act_for_reseller(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Accept or cancel a quote request: the reseller's own RESELLER_ADMIN."""
+    return viewer is not None and "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id
+
+
+def can_refresh_quotes(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Ask again: the reseller's own RESELLER_ADMIN, or a channel manager or site administrator."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset({"SITE_ADMIN", "CHANNEL_MANAGER"})) or can_act_for_reseller(
+        viewer, reseller_id
+    )
+
+
+def can_see_store(
+    viewer: Viewer | None, reseller_id: int, store_status: str, reseller_status: str | None
+) -> bool:
+    """An OPEN store of an APPROVED reseller is public; any other only for the hub's staff and its reseller."""
+    if store_status == "OPEN" and reseller_status == "APPROVED":
+        return True
+    return viewer is not None and (viewer.is_staff or viewer.reseller_id == reseller_id)
+
+
+def can_manage_store(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Change a store (or create one) of this reseller: SITE_ADMIN, CHANNEL_MANAGER, or its own approved RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    if viewer.has_any(frozenset({"SITE_ADMIN", "CHANNEL_MANAGER"})):
+        return True
+    return "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id and viewer.reseller_approved
+
+
+# ---------------------------------------------------------------- docs/permissions.md
+
+ANONYMOUS = "anonymous"
+TABLE_ROLES = (
+    "SITE_ADMIN",
+    "CATALOG_MANAGER",
+    "CHANNEL_MANAGER",
+    "MARKETING_MANAGER",
+    "CUSTOMER_SERVICE",
+    "RESELLER_ADMIN",
+    "DISTRIBUTOR_REP",
+    "CUSTOMER",
+)
+
+
+def allows(rule: Rule, role: str | None, *, reseller_approved: bool = True) -> bool:
+    """Whether a caller with one role (None: anonymous) passes the rule's table check."""
+    if rule.audience is Audience.PUBLIC:
+        return True
+    if role is None:
+        return False
+    if rule.audience is Audience.SIGNED_IN:
+        return True
+    if role not in rule.roles:
+        return False
+    return not (rule.approved_reseller and role == "RESELLER_ADMIN" and not reseller_approved)
+
+
+def permissions_markdown() -> str:
+    """docs/permissions.md: the access table, operation by role (`hub permissions-table`)."""
+    header = ["operation", ANONYMOUS, *TABLE_ROLES, "note"]
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `resolvers.access.OPERATIONS` by `hub permissions-table -o docs/permissions.md`;",
+        "a test fails when this file is out of date, and `tests/test_permissions.py` calls every",
+        "operation below as every role and as an anonymous caller.",
+        "",
+        "yes: allowed; approved: only while the user's reseller is APPROVED; no: refused",
+        "(UNAUTHENTICATED for an anonymous caller or a bad token, FORBIDDEN for a signed-in one),",
+        "and nothing is written or revealed.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for operation in sorted(OPERATIONS):
+        rule = OPERATIONS[operation]
+        cells = [f"`{operation}`", _cell(rule, None), *(_cell(rule, role) for role in TABLE_ROLES), rule.note]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Object-level rules",
+        "",
+        "Applied by the resolvers (`can_*` in `resolvers/access.py`).",
+        "",
+    ]
+    lines += ["| what | who sees it |", "|---|---|"]
+    lines += [f"| {what} | {who} |" for what, who in sorted(VISIBILITY.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(rule: Rule, role: str | None) -> str:
+    if not allows(rule, role):
+        return "no"
+    if role == "RESELLER_ADMIN" and not allows(rule, role, reseller_approved=False):
+        return "approved"
+    return "yes"

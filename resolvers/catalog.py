@@ -243,14 +243,27 @@ async def validate_products(
 
     `labels` names each row in the error paths (row indexes by default; line numbers for imports).
     """
-    errors = UserErrors()
-    labels = labels or [str(i) for i in range(len(rows))]
     category_ids = await writes.ids_by_code(
         session, Category, sorted({r.category_code for r in rows if r.category_code})
     )
     group_ids = await writes.ids_by_code(
         session, ProductGroup, sorted({c for r in rows for c in r.group_codes or ()})
     )
+    return check_products(rows, category_ids, group_ids, currencies, labels=labels)
+
+
+def check_products(
+    rows: Sequence[ProductData],
+    category_ids: dict[str, int],
+    group_ids: dict[str, int],
+    currencies: Sequence[str],
+    *,
+    labels: Sequence[str] | None = None,
+) -> tuple[list[writes.ProductWrite | None], UserErrors]:
+    """`validate_products` with the category and group ids already looked up (no database: the
+    import checks its next batch in a worker thread while the previous one is written)."""
+    errors = UserErrors()
+    labels = labels or [str(i) for i in range(len(rows))]
     seen: dict[str, str] = {}
     result: list[writes.ProductWrite | None] = []
     for label, row in zip(labels, rows, strict=True):

@@ -8,6 +8,7 @@ categoryCode, groupCodes, listPrices [{currency, amount}], attributes [{name, va
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from collections.abc import Callable, Iterator
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from datasources.catalog import writes
+from datasources.catalog.models import Category, ProductGroup
 from datasources.partners.queries import hub_policy_for_update
-from resolvers.catalog import ProductData, validate_products
+from resolvers.catalog import ProductData, check_products
 
 BATCH_SIZE = 2000
 
@@ -81,40 +84,55 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, ProductData | LineError]]:
 
 def _read_csv(path: Path) -> Iterator[tuple[int, ProductData | LineError]]:
     with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        price_columns = [c for c in reader.fieldnames or () if c.lower().startswith("price_")]
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        column = {name.strip(): index for index, name in enumerate(header)}
+        prices = [
+            (name[len("price_") :].upper(), index)
+            for name, index in column.items()
+            if name.lower().startswith("price_")
+        ]
+        width = len(header)
+        # A column the file lacks reads as the empty string appended to each row.
+        fields = [column.get(name, width) for name in CSV_FIELDS]
         for row in reader:
             number = reader.line_num
+            if not row:
+                continue
+            if len(row) != width:
+                row = (row + [""] * width)[:width]
+            row.append("")
             try:
-                prices = [
-                    (column[len("price_") :].upper(), _decimal(row[column]))
-                    for column in price_columns
-                    if (row.get(column) or "").strip()
-                ]
-                attributes = None
-                if (row.get("attributes") or "").strip():
-                    attributes = []
-                    for pair in row["attributes"].split("|"):
-                        name, sep, value = pair.partition("=")
-                        if not sep:
-                            raise LineError(f"attribute {pair!r} is not name=value")
-                        attributes.append((name.strip(), value.strip()))
-                groups = (row.get("groupCodes") or "").strip()
-                yield (
-                    number,
-                    ProductData(
-                        sku=row.get("sku") or "",
-                        name=row.get("name") or "",
-                        description=row.get("description") or None,
-                        status=(row.get("status") or "ACTIVE").strip().upper(),
-                        category_code=(row.get("categoryCode") or "").strip() or None,
-                        group_codes=[g.strip() for g in groups.split("|")] if groups else None,
-                        list_prices=prices or None,
-                        attributes=attributes,
-                    ),
-                )
+                yield number, _csv_product(row, fields, prices)
             except LineError as error:
                 yield number, error
+
+
+CSV_FIELDS = ("sku", "name", "description", "status", "categoryCode", "groupCodes", "attributes")
+
+
+def _csv_product(row: list[str], fields: list[int], prices: list[tuple[str, int]]) -> ProductData:
+    sku, name, description, status, category, groups, attributes = [row[index] for index in fields]
+    list_prices = [(currency, _decimal(row[index])) for currency, index in prices if row[index].strip()]
+    attribute_pairs = None
+    if attributes.strip():
+        attribute_pairs = []
+        for pair in attributes.split("|"):
+            attribute, sep, value = pair.partition("=")
+            if not sep:
+                raise LineError(f"attribute {pair!r} is not name=value")
+            attribute_pairs.append((attribute.strip(), value.strip()))
+    groups = groups.strip()
+    return ProductData(
+        sku=sku,
+        name=name,
+        description=description or None,
+        status=(status or "ACTIVE").strip().upper(),
+        category_code=category.strip() or None,
+        group_codes=[g.strip() for g in groups.split("|")] if groups else None,
+        list_prices=list_prices or None,
+        attributes=attribute_pairs,
+    )
 
 
 def _decimal(value: object) -> Decimal:
@@ -122,6 +140,54 @@ def _decimal(value: object) -> Decimal:
         return Decimal(str(value).strip())
     except InvalidOperation:
         raise LineError(f"{value!r} is not a number") from None
+
+
+@dataclass
+class CheckedBatch:
+    """One batch read and checked: the writes of its valid lines and the lines it rejects."""
+
+    writes: list[writes.ProductWrite]
+    rejected: list[Rejected]
+    lines: int
+
+
+def checked_batches(
+    path: Path,
+    batch_size: int,
+    category_ids: dict[str, int],
+    group_ids: dict[str, int],
+    currencies: list[str],
+) -> Iterator[CheckedBatch]:
+    """Read and check the file batch by batch, with no database access (it runs in a worker thread)."""
+    batch: list[tuple[int, ProductData]] = []
+    unreadable: list[Rejected] = []
+
+    def check() -> CheckedBatch:
+        product_writes, errors = check_products(
+            [p for _, p in batch], category_ids, group_ids, currencies, labels=[str(n) for n, _ in batch]
+        )
+        rejected = unreadable[:]
+        for error in errors.errors:
+            line = int(error.field[1]) if error.field and len(error.field) > 1 else 0
+            where = ".".join(error.field[2:]) if error.field else ""
+            rejected.append(Rejected(line, f"{where}: {error.message}" if where else error.message))
+        rejected.sort(key=lambda r: r.line)
+        checked = CheckedBatch(
+            [w for w in product_writes if w is not None], rejected, len(batch) + len(unreadable)
+        )
+        batch.clear()
+        unreadable.clear()
+        return checked
+
+    for number, item in read_products(path):
+        if isinstance(item, LineError):
+            unreadable.append(Rejected(number, str(item)))
+        else:
+            batch.append((number, item))
+        if len(batch) + len(unreadable) >= batch_size:
+            yield check()
+    if batch or unreadable:
+        yield check()
 
 
 async def import_products(
@@ -132,40 +198,34 @@ async def import_products(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ImportReport:
-    """Import in batches inside one transaction: all or nothing unless `skip_invalid`."""
+    """Import in batches inside one transaction: all or nothing unless `skip_invalid`.
+
+    A worker thread reads and checks the next batch while this one is written (SQLite and
+    asyncpg release the GIL while they work), which roughly halves the time of a large import.
+    """
     report = ImportReport()
     async with session_factory() as session, session.begin():
+        if session.bind.dialect.name == "sqlite":
+            # A large import outgrows SQLite's default 2 MB page cache (the indexes of a big catalog).
+            await session.execute(text("PRAGMA cache_size = -65536"))
         currencies = list((await hub_policy_for_update(session)).currencies)
-        batch: list[tuple[int, ProductData]] = []
-
-        async def flush() -> None:
-            numbers = [str(n) for n, _ in batch]
-            product_writes, errors = await validate_products(
-                session, [p for _, p in batch], currencies, labels=numbers
-            )
-            for error in errors.errors:
-                line = int(error.field[1]) if error.field and len(error.field) > 1 else 0
-                where = ".".join(error.field[2:]) if error.field else ""
-                report.rejected.append(
-                    Rejected(line, f"{where}: {error.message}" if where else error.message)
-                )
-            valid = [w for w in product_writes if w is not None]
-            if valid and (skip_invalid or not report.rejected):
-                await writes.upsert_products(session, valid)
-                report.imported += len(valid)
-            progress(len(batch))
-            batch.clear()
-
-        for number, item in read_products(path):
-            if isinstance(item, LineError):
-                report.rejected.append(Rejected(number, str(item)))
-                progress(1)
-                continue
-            batch.append((number, item))
-            if len(batch) >= batch_size:
-                await flush()
-        if batch:
-            await flush()
+        # Checking needs every category and group code; both tables are small next to the products.
+        category_ids = await writes.all_ids_by_code(session, Category)
+        group_ids = await writes.all_ids_by_code(session, ProductGroup)
+        batches = checked_batches(path, batch_size, category_ids, group_ids, currencies)
+        following = asyncio.create_task(asyncio.to_thread(next, batches, None))
+        try:
+            async with writes.search_indexed_per_batch(session) as index_search:
+                while (batch := await following) is not None:
+                    following = asyncio.create_task(asyncio.to_thread(next, batches, None))
+                    report.rejected.extend(batch.rejected)
+                    if batch.writes and (skip_invalid or not report.rejected):
+                        await writes.upsert_products(session, batch.writes, index_search=index_search)
+                        report.imported += len(batch.writes)
+                    progress(batch.lines)
+        finally:
+            if not following.done():
+                await asyncio.wait([following])
         if report.rejected and not skip_invalid:
             await session.rollback()
             report.imported = 0

@@ -52,7 +52,6 @@ class Product(Base):
 
     __table_args__ = (
         Index("ix_products_category_sku", "category_id", "sku"),
-        Index("ix_products_status_sku", "status", "sku"),
         Index(
             "ix_products_search_trgm",
             "search_text",
@@ -66,6 +65,8 @@ class ProductPrice(Base):
     """A list price, in the currency's minor unit (cents for USD) so that SQL can price exactly."""
 
     __tablename__ = "product_prices"
+    # Clustered on the key: one b-tree a row instead of two, which a bulk import feels on SQLite.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
@@ -74,6 +75,8 @@ class ProductPrice(Base):
 
 class ProductAttribute(Base):
     __tablename__ = "product_attributes"
+    # Clustered on the key: one b-tree a row instead of two, which a bulk import feels on SQLite.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -91,6 +94,8 @@ class ProductGroup(Base):
 
 class ProductGroupMember(Base):
     __tablename__ = "product_group_members"
+    # Clustered on the key: one b-tree a row instead of two, which a bulk import feels on SQLite.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     group_id: Mapped[int] = mapped_column(
         ForeignKey("product_groups.id", ondelete="CASCADE"), primary_key=True

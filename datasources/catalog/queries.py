@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, text
+from sqlalchemy.orm import aliased
 
 from datasources.catalog.models import Category, Product, ProductGroup, ProductGroupMember
 from datasources.db import RequestDatabase
@@ -45,11 +46,9 @@ def search_condition(term: str, dialect: str) -> ColumnElement[bool]:
 
 
 def product_conditions(query: ProductQuery, dialect: str) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if query.statuses is not None:
-        conditions.append(Product.status.in_(query.statuses))
-    if query.status is not None:
-        conditions.append(Product.status == query.status)
+    # No index on status on purpose: three statuses make a poor index to drive a page from, and
+    # SQLite (it keeps no statistics) would pick one anyway, then sort every match by SKU.
+    conditions = status_conditions(query, Product.status)
     if query.skus is not None:
         conditions.append(Product.sku.in_(query.skus))
     if query.category_code is not None:
@@ -67,6 +66,37 @@ def product_conditions(query: ProductQuery, dialect: str) -> list[ColumnElement[
     return conditions
 
 
+def status_conditions(query: ProductQuery, status: ColumnElement[str]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.statuses is not None:
+        conditions.append(status.in_(query.statuses))
+    if query.status is not None:
+        conditions.append(status == query.status)
+    return conditions
+
+
+def category_page_end(query: ProductQuery, after_sku: str | None, limit: int) -> ColumnElement[str]:
+    """The last SKU a category page can reach: an upper bound that keeps the page's cost bounded.
+
+    Every category of the subtree answers its `limit`-th matching SKU (a short walk along
+    ix_products_category_sku); the smallest of them bounds the page, since that category alone fills
+    it. With the bound, each category contributes at most `limit` rows to sort, whatever the size of
+    the catalog, where a plain `category_id IN (…) ORDER BY sku` sorts every product of the subtree.
+    Only for pages filtered by nothing but category and status (the conditions the walk applies).
+    """
+    category, product = aliased(Category), aliased(Product)
+    # The plain status column here: the walk's equality on category_id already picks its index.
+    walk = select(product.sku).where(
+        product.category_id == category.id, *status_conditions(query, product.status)
+    )
+    if after_sku is not None:
+        walk = walk.where(product.sku > after_sku)
+    nth = walk.order_by(product.sku).offset(limit - 1).limit(1).correlate(category).scalar_subquery()
+    root_path = select(Category.path).where(Category.code == query.category_code).scalar_subquery()
+    bounds = select(func.min(nth)).where(category.path.startswith(root_path)).scalar_subquery()
+    return func.coalesce(bounds, select(func.max(Product.sku)).scalar_subquery())
+
+
 async def product_page(
     db: RequestDatabase, query: ProductQuery, *, limit: int, after_sku: str | None
 ) -> Sequence[Product]:
@@ -74,6 +104,8 @@ async def product_page(
     conditions = product_conditions(query, db.session.bind.dialect.name)
     if after_sku is not None:
         conditions.append(Product.sku > after_sku)
+    if query.category_code is not None and not (query.search or query.group_code or query.skus is not None):
+        conditions.append(Product.sku <= category_page_end(query, after_sku, limit))
     return await db.scalars(select(Product).where(and_(True, *conditions)).order_by(Product.sku).limit(limit))
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.catalog.models import (
+    SQLITE_SEARCH_DDL,
     Category,
     Product,
     ProductAttribute,
@@ -17,6 +20,8 @@ from datasources.catalog.models import (
     ProductPrice,
 )
 from datasources.loading import chunks
+
+SQLITE_ROW_SEARCH_TRIGGERS = ("products_search_ai", "products_search_au")
 
 
 @dataclass
@@ -45,6 +50,11 @@ async def ids_by_code(session: AsyncSession, model: type, codes: Sequence[str]) 
     return found
 
 
+async def all_ids_by_code(session: AsyncSession, model: type) -> dict[str, int]:
+    """Every code of a small table (categories, product groups) with its id."""
+    return {code: row_id for code, row_id in (await session.execute(select(model.code, model.id))).all()}
+
+
 async def product_ids_by_sku(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in chunks(list(skus)):
@@ -55,23 +65,157 @@ async def product_ids_by_sku(session: AsyncSession, skus: Sequence[str]) -> dict
     return found
 
 
-async def upsert_products(session: AsyncSession, rows: Sequence[ProductWrite]) -> dict[str, int]:
-    """Insert or update products by SKU with their prices, attributes and groups; returns SKU → id."""
-    ids = await product_ids_by_sku(session, [row.sku for row in rows])
+@asynccontextmanager
+async def search_indexed_per_batch(session: AsyncSession) -> AsyncIterator[bool]:
+    """For a bulk load on SQLite: index the search text once per batch rather than once per row.
+
+    The FTS5 trigram index costs ~100 µs a row when its triggers index row by row (7,900 rows/s
+    measured), and ~25 µs when one INSERT … SELECT indexes a whole batch (35,000 rows/s). Inside
+    the caller's write transaction the insert and update triggers are dropped and made again at
+    the end; SQLite's DDL is transactional and the unit of work holds the write lock, so no other
+    connection ever sees the table without them. Answers whether `upsert_products` must index
+    (pass it as `index_search`).
+    """
+    if session.bind.dialect.name != "sqlite":
+        yield False
+        return
+    connection = await session.connection()
+    for trigger in SQLITE_ROW_SEARCH_TRIGGERS:
+        await connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    try:
+        yield True
+    finally:
+        if session.in_transaction():
+            for statement in SQLITE_SEARCH_DDL:
+                await connection.exec_driver_sql(statement)
+
+
+async def _unindex_search(session: AsyncSession, product_ids: Sequence[int]) -> None:
+    connection = await session.connection()
+    for part in chunks(list(product_ids), _SQLITE_MAX_PARAMETERS):
+        await connection.exec_driver_sql(
+            "INSERT INTO product_search(product_search, rowid, search_text) "
+            f"SELECT 'delete', id, search_text FROM products WHERE id IN ({', '.join('?' * len(part))})",
+            tuple(part),
+        )
+
+
+async def _index_search(session: AsyncSession, product_ids: Sequence[int]) -> None:
+    connection = await session.connection()
+    for part in chunks(list(product_ids), _SQLITE_MAX_PARAMETERS):
+        await connection.exec_driver_sql(
+            "INSERT INTO product_search(rowid, search_text) "
+            f"SELECT id, search_text FROM products WHERE id IN ({', '.join('?' * len(part))})",
+            tuple(part),
+        )
+
+
+async def upsert_products(
+    session: AsyncSession, rows: Sequence[ProductWrite], *, index_search: bool = False
+) -> dict[str, int]:
+    """Insert or update products by SKU with their prices, attributes and groups; returns SKU → id.
+
+    `index_search`: the search triggers are off (`search_indexed_per_batch`), so index here.
+    """
+    sqlite = session.bind.dialect.name == "sqlite"
+    skus = [row.sku for row in rows]
+    ids = await (_product_ids_by_sku_sqlite(session, skus) if sqlite else product_ids_by_sku(session, skus))
     new_rows = [row for row in rows if row.sku not in ids]
     old_rows = [row for row in rows if row.sku in ids]
+    if index_search and old_rows:
+        await _unindex_search(session, [ids[row.sku] for row in old_rows])
     if new_rows:
-        inserted = await session.execute(
-            insert(Product).returning(Product.id, Product.sku),
-            [_product_values(row) for row in new_rows],
-        )
-        ids.update({sku: product_id for product_id, sku in inserted.all()})
+        if sqlite:
+            ids.update(await _insert_products_sqlite(session, new_rows))
+        else:
+            # Core inserts (the table, not the mapped class): no ORM bookkeeping per row.
+            table = Product.__table__
+            inserted = await session.execute(
+                insert(table).returning(table.c.id, table.c.sku), [_product_values(row) for row in new_rows]
+            )
+            ids.update({sku: product_id for product_id, sku in inserted.all()})
     if old_rows:
-        await session.execute(
-            update(Product), [{"id": ids[row.sku], **_product_values(row)} for row in old_rows]
-        )
-    await _replace_children(session, rows, ids)
+        if sqlite and sqlite3.sqlite_version_info >= (3, 33):
+            await _update_products_sqlite(session, old_rows, ids)
+        else:
+            await session.execute(
+                update(Product), [{"id": ids[row.sku], **_product_values(row)} for row in old_rows]
+            )
+    if index_search:
+        await _index_search(session, [ids[row.sku] for row in rows])
+    # Brand-new products have no children to replace.
+    await _delete_children(session, old_rows, ids)
+    await _insert_children(session, rows, ids, sqlite=sqlite)
     return ids
+
+
+# SQLite fast path (bulk import). One multi-row INSERT per chunk rather than one statement per row:
+# the FTS5 trigger flushes the search index at the end of every statement, which made row-by-row
+# inserts cost ~130 µs a product. Children go straight to the driver's executemany (no per-row
+# parameter processing). Chunks stay under the bound-parameter limit (999 before SQLite 3.32, 32766 since).
+_SQLITE_PRODUCT_COLUMNS = ("sku", "name", "description", "status", "category_id", "search_text")
+_SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_SQLITE_ROWS_PER_INSERT = _SQLITE_MAX_PARAMETERS // len(_SQLITE_PRODUCT_COLUMNS)
+
+
+async def _product_ids_by_sku_sqlite(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
+    connection = await session.connection()
+    found: dict[str, int] = {}
+    for part in chunks(skus, _SQLITE_MAX_PARAMETERS):
+        result = await connection.exec_driver_sql(
+            f"SELECT sku, id FROM products WHERE sku IN ({', '.join('?' * len(part))})", tuple(part)
+        )
+        found.update((sku, product_id) for sku, product_id in result.all())
+    return found
+
+
+async def _insert_products_sqlite(session: AsyncSession, rows: Sequence[ProductWrite]) -> dict[str, int]:
+    connection = await session.connection()
+    ids: dict[str, int] = {}
+    columns = ", ".join(_SQLITE_PRODUCT_COLUMNS)
+    for part in chunks(list(rows), _SQLITE_ROWS_PER_INSERT):
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)"] * len(part))
+        params: list[object] = []
+        for row in part:
+            params += (
+                row.sku,
+                row.name,
+                row.description,
+                row.status,
+                row.category_id,
+                search_text_of(row.sku, row.name, row.description),
+            )
+        result = await connection.exec_driver_sql(
+            f"INSERT INTO products ({columns}, updated_at) VALUES {placeholders} RETURNING id, sku",
+            tuple(params),
+        )
+        ids.update({sku: product_id for product_id, sku in result.all()})
+    return ids
+
+
+async def _update_products_sqlite(
+    session: AsyncSession, rows: Sequence[ProductWrite], ids: dict[str, int]
+) -> None:
+    """One UPDATE … FROM (VALUES …) per chunk (SQLite 3.33+), for the FTS trigger's sake as above."""
+    connection = await session.connection()
+    for part in chunks(list(rows), _SQLITE_ROWS_PER_INSERT - 1):
+        params: list[object] = []
+        for row in part:
+            params += (
+                ids[row.sku],
+                row.name,
+                row.description,
+                row.status,
+                row.category_id,
+                search_text_of(row.sku, row.name, row.description),
+            )
+        await connection.exec_driver_sql(
+            "UPDATE products SET name = v.column2, description = v.column3, status = v.column4, "
+            "category_id = v.column5, search_text = v.column6, updated_at = CURRENT_TIMESTAMP "
+            f"FROM (VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * len(part))}) AS v "
+            "WHERE products.id = v.column1",
+            tuple(params),
+        )
 
 
 def _product_values(row: ProductWrite) -> dict[str, object]:
@@ -85,7 +229,21 @@ def _product_values(row: ProductWrite) -> dict[str, object]:
     }
 
 
-async def _replace_children(session: AsyncSession, rows: Sequence[ProductWrite], ids: dict[str, int]) -> None:
+async def _insert_many_sqlite(
+    session: AsyncSession, table: str, columns: Sequence[str], values: Sequence[tuple[object, ...]]
+) -> None:
+    connection = await session.connection()
+    row = f"({', '.join('?' * len(columns))})"
+    per_statement = _SQLITE_MAX_PARAMETERS // len(columns)
+    for part in chunks(values, per_statement):
+        await connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(part))}",
+            tuple([value for values_of_row in part for value in values_of_row]),
+        )
+
+
+async def _delete_children(session: AsyncSession, rows: Sequence[ProductWrite], ids: dict[str, int]) -> None:
+    """Clear the lists the rows give (a list given replaces what is stored; None keeps it)."""
     priced = [ids[row.sku] for row in rows if row.prices_minor is not None]
     described = [ids[row.sku] for row in rows if row.attributes is not None]
     grouped = [ids[row.sku] for row in rows if row.group_ids is not None]
@@ -95,31 +253,39 @@ async def _replace_children(session: AsyncSession, rows: Sequence[ProductWrite],
         await session.execute(delete(ProductAttribute).where(ProductAttribute.product_id.in_(part)))
     for part in chunks(grouped):
         await session.execute(delete(ProductGroupMember).where(ProductGroupMember.product_id.in_(part)))
+
+
+async def _insert_children(
+    session: AsyncSession, rows: Sequence[ProductWrite], ids: dict[str, int], *, sqlite: bool
+) -> None:
     prices = [
-        {"product_id": ids[row.sku], "currency": currency, "amount_minor": amount}
+        (ids[row.sku], currency, amount)
         for row in rows
         if row.prices_minor
         for currency, amount in row.prices_minor.items()
     ]
     attributes = [
-        {"product_id": ids[row.sku], "position": position, "name": name, "value": value}
+        (ids[row.sku], position, name, value)
         for row in rows
         if row.attributes
         for position, (name, value) in enumerate(row.attributes)
     ]
     members = [
-        {"product_id": ids[row.sku], "group_id": group_id}
-        for row in rows
-        if row.group_ids
-        for group_id in dict.fromkeys(row.group_ids)
+        (group_id, ids[row.sku]) for row in rows if row.group_ids for group_id in dict.fromkeys(row.group_ids)
     ]
-    for model, values in (
-        (ProductPrice, prices),
-        (ProductAttribute, attributes),
-        (ProductGroupMember, members),
+    for model, columns, values in (
+        (ProductPrice, ("product_id", "currency", "amount_minor"), prices),
+        (ProductAttribute, ("product_id", "position", "name", "value"), attributes),
+        (ProductGroupMember, ("group_id", "product_id"), members),
     ):
-        if values:
-            await session.execute(insert(model), values)
+        if not values:
+            continue
+        if sqlite:
+            await _insert_many_sqlite(session, model.__tablename__, columns, values)
+        else:
+            await session.execute(
+                insert(model.__table__), [dict(zip(columns, v, strict=True)) for v in values]
+            )
 
 
 async def replace_group_members(session: AsyncSession, group_id: int, product_ids: Sequence[int]) -> None:

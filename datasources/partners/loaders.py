@@ -1,4 +1,4 @@
-"""Per-request loaders of users, resellers and distributors."""
+"""Per-request loaders of users, resellers, distributors, their links and reseller status histories."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from datasources.db import RequestDatabase
-from datasources.loading import one_per_key
-from datasources.partners.models import Distributor, Reseller, User
+from datasources.loading import many_per_key, one_per_key
+from datasources.partners.models import (
+    Distributor,
+    Reseller,
+    ResellerDistributor,
+    ResellerStatusChange,
+    User,
+)
 
 
 @dataclass
@@ -19,6 +25,9 @@ class PartnerLoaders:
     reseller_by_code: DataLoader
     distributor_by_id: DataLoader
     distributor_by_code: DataLoader
+    distributors_by_reseller_id: DataLoader
+    resellers_by_distributor_id: DataLoader
+    status_changes_by_reseller_id: DataLoader
 
     @classmethod
     def create(cls, db: RequestDatabase) -> PartnerLoaders:
@@ -37,10 +46,46 @@ class PartnerLoaders:
         async def distributors_by_codes(codes):  # type: ignore[no-untyped-def]
             return await db.scalars(select(Distributor).where(Distributor.code.in_(codes)))
 
+        async def distributors_of(reseller_ids):  # type: ignore[no-untyped-def]
+            return await db.all(
+                select(ResellerDistributor.reseller_id, Distributor)
+                .join(Distributor, Distributor.id == ResellerDistributor.distributor_id)
+                .where(ResellerDistributor.reseller_id.in_(reseller_ids))
+                .order_by(Distributor.code)
+            )
+
+        async def resellers_of(distributor_ids):  # type: ignore[no-untyped-def]
+            return await db.all(
+                select(ResellerDistributor.distributor_id, Reseller)
+                .join(Reseller, Reseller.id == ResellerDistributor.reseller_id)
+                .where(ResellerDistributor.distributor_id.in_(distributor_ids))
+                .order_by(Reseller.code)
+            )
+
+        async def status_changes_of(reseller_ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(
+                select(ResellerStatusChange)
+                .where(ResellerStatusChange.reseller_id.in_(reseller_ids))
+                .order_by(ResellerStatusChange.reseller_id, ResellerStatusChange.id)
+            )
+
         return cls(
             user_by_id=one_per_key(users, lambda u: u.id),
             reseller_by_id=one_per_key(resellers_by_ids, lambda r: r.id),
             reseller_by_code=one_per_key(resellers_by_codes, lambda r: r.code),
             distributor_by_id=one_per_key(distributors_by_ids, lambda d: d.id),
             distributor_by_code=one_per_key(distributors_by_codes, lambda d: d.code),
+            distributors_by_reseller_id=_pairs_loader(distributors_of),
+            resellers_by_distributor_id=_pairs_loader(resellers_of),
+            status_changes_by_reseller_id=many_per_key(status_changes_of, lambda c: c.reseller_id),
         )
+
+
+def _pairs_loader(fetch):  # type: ignore[no-untyped-def]
+    """A many-per-key loader over (key, row) pairs, answering the rows only."""
+    pairs = many_per_key(fetch, lambda pair: pair[0])
+
+    async def batch(keys: list[int]) -> list[list[object]]:
+        return [[row for _, row in found] for found in await pairs.batch_load_fn(keys)]
+
+    return DataLoader(batch_load_fn=batch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from resolvers import catalog
 from resolvers.errors import bad_input
 
 if TYPE_CHECKING:
-    from hub_graphql.types.quotes import LiveQuote  # noqa: F401
+    from hub_graphql.types.quotes import LiveQuote
 
 
 @strawberry.enum
@@ -78,6 +78,11 @@ class ProductGroup(Node):
     @classmethod
     def of(cls, row: models.ProductGroup) -> ProductGroup:
         return cls(id=global_id("ProductGroup", row.code), code=row.code, name=row.name)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> ProductGroup | None:
+        row = await info.context.loaders.catalog.group_by_code.load(code)
+        return cls.of(row) if row else None
 
     @strawberry.field
     async def products(
@@ -146,6 +151,23 @@ class Product(Node):
             if price.currency == wanted:
                 return Money.of_minor(price.amount_minor, wanted)
         return None
+
+    @strawberry.field(
+        extensions=guarded(),
+        description="Live offers, asked of the distributors' quote services when this field is read. "
+        "A distributor that gives none adds a DISTRIBUTOR_UNAVAILABLE error (with its code and the reason) "
+        "while the others' offers still come back.",
+    )
+    async def live_quotes(
+        self,
+        info: Info,
+        quantity: int,
+        currency: str | None = None,
+        distributor_codes: list[str] | None = None,
+    ) -> list[Annotated[LiveQuote, strawberry.lazy("hub_graphql.types.quotes")]]:
+        from hub_graphql.types.quotes import live_quotes_of  # the quotes types build on this module
+
+        return await live_quotes_of(info, self.sku, quantity, currency, distributor_codes)
 
 
 @strawberry.type

@@ -151,7 +151,6 @@ def upgrade() -> None:
                 postgresql_using="gin",
                 postgresql_ops={"search_text": "gin_trgm_ops"},
             )
-        batch_op.create_index("ix_products_status_sku", ["status", "sku"], unique=False)
 
     op.create_table(
         "reseller_distributors",
@@ -249,6 +248,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("product_id", "position", name=op.f("pk_product_attributes")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "product_group_members",
@@ -267,6 +267,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("group_id", "product_id", name=op.f("pk_product_group_members")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("product_group_members", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_product_group_members_product_id"), ["product_id"], unique=False)
@@ -283,6 +284,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("product_id", "currency", name=op.f("pk_product_prices")),
+        sqlite_with_rowid=False,
     )
     if dialect == "sqlite":
         for statement in SQLITE_SEARCH_DDL:
@@ -313,7 +315,6 @@ def downgrade() -> None:
 
     op.drop_table("reseller_distributors")
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_index("ix_products_status_sku")
         if op.get_bind().dialect.name == "postgresql":
             batch_op.drop_index(
                 "ix_products_search_trgm",

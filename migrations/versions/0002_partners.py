@@ -1,5 +1,10 @@
 """Tables and columns of partners (issue 3).
 
+The partner tables (users, resellers, reseller_status_changes, distributors,
+distributor_credentials, reseller_distributors, hub_policies) came with
+0001_initial, and issue 3 needed no change to them: this revision is empty, and
+`alembic check` (tests/test_schema.py) proves the models agree with the chain.
+
 Revision ID: 0002_partners
 Revises: 0001_initial
 """

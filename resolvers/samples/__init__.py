@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from datasources.catalog.models import Category
 from resolvers.samples import catalog as catalog_sample
+from resolvers.samples import partners as partners_sample
+from resolvers.samples import quotes as quotes_sample
+from resolvers.samples import stores as stores_sample
 
 Report = Callable[[str], None]
 Seeder = Callable[[async_sessionmaker[AsyncSession], Report], Awaitable[None]]
@@ -16,6 +19,9 @@ Seeder = Callable[[async_sessionmaker[AsyncSession], Report], Awaitable[None]]
 # Each domain appends its seeder here, after the domains it builds on.
 SEEDERS: list[tuple[str, Seeder]] = [
     ("catalog", catalog_sample.seed),
+    ("partners", partners_sample.seed),
+    ("stores", stores_sample.seed),
+    ("quotes", quotes_sample.seed),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Quotes: quote requests, distributors' quotes, and the clients that ask distributors for live offers."""

@@ -1,0 +1,129 @@
+"""One quote client per transport (GRAPHQL_SUBGRAPH, REST_JSON) on the app's shared httpx.AsyncClient.
+
+Each call is bounded by the deadline the caller gives (the hub policy
+`liveQuoteTimeoutMs`), both by httpx's timeouts and by `asyncio.timeout`.
+Failure reasons never hold the endpoint or a credential: httpx's own messages
+may carry the URL, so they are replaced by the hub's own words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from datasources.partners.endpoints import EndpointPolicy, check_endpoint
+from datasources.quotes.contract import (
+    QUOTE_QUERY,
+    AskedLine,
+    ContractBreach,
+    DistributorAnswer,
+    QuoteFailure,
+    parse_answer,
+    quote_input,
+)
+
+LIVE_TRANSPORTS = ("GRAPHQL_SUBGRAPH", "REST_JSON")
+MAX_ANSWER_BYTES = 5_000_000
+"""500 lines take about 100 kB: anything near this is not an answer, and is not read further."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to reach one distributor; `headers` hold its credential: never log them."""
+
+    distributor_id: int
+    code: str
+    transport: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:  # keeps the credential and the URL out of any log or traceback
+        return f"Endpoint({self.code}, {self.transport})"
+
+
+async def ask_distributor(
+    http: httpx.AsyncClient,
+    endpoint: Endpoint,
+    *,
+    request_id: str,
+    currency: str,
+    reseller_code: str | None,
+    lines: list[AskedLine],
+    deadline_s: float,
+    endpoint_policy: EndpointPolicy | None = None,
+) -> DistributorAnswer:
+    """One `quote` call; raises QuoteFailure with a reason safe to show.
+
+    With an endpoint policy the URL is checked right before the call (its host
+    resolved again), so a name that now points somewhere forbidden is not called.
+    """
+    send = TRANSPORTS.get(endpoint.transport)
+    if send is None:
+        raise QuoteFailure(f"has no live quote service ({endpoint.transport})")
+    payload = quote_input(request_id, currency, reseller_code, lines)
+    try:
+        async with asyncio.timeout(deadline_s):
+            if (
+                endpoint_policy is not None
+                and await check_endpoint(endpoint.url, endpoint_policy) is not None
+            ):
+                raise QuoteFailure("has a quote endpoint the hub's policy does not allow")
+            raw = await send(http, endpoint, payload, deadline_s)
+    except TimeoutError:
+        raise QuoteFailure(f"gave no answer within {round(deadline_s * 1000)} ms") from None
+    return parse_answer(raw, currency, lines)
+
+
+async def _post_json(
+    http: httpx.AsyncClient, endpoint: Endpoint, body: dict[str, Any], deadline_s: float
+) -> Any:
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **dict(endpoint.headers)}
+    try:
+        async with http.stream(
+            "POST", endpoint.url, content=json.dumps(body), headers=headers, timeout=httpx.Timeout(deadline_s)
+        ) as response:
+            if response.status_code != 200:
+                raise QuoteFailure(f"answered HTTP {response.status_code}")
+            content = bytearray()
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > MAX_ANSWER_BYTES:
+                    raise ContractBreach(f"answered more than {MAX_ANSWER_BYTES // 1_000_000} MB")
+    except httpx.TimeoutException:
+        raise QuoteFailure(f"gave no answer within {round(deadline_s * 1000)} ms") from None
+    except httpx.HTTPError:
+        raise QuoteFailure("could not be reached") from None
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise ContractBreach("answered malformed JSON") from None
+
+
+async def _graphql(http: httpx.AsyncClient, endpoint: Endpoint, payload: dict, deadline_s: float) -> Any:
+    body = await _post_json(
+        http,
+        endpoint,
+        {"query": QUOTE_QUERY, "operationName": "Quote", "variables": {"request": payload}},
+        deadline_s,
+    )
+    if not isinstance(body, dict):
+        raise ContractBreach("wrong shape: the answer is not a GraphQL response")
+    data = body.get("data")
+    if body.get("errors") or not isinstance(data, dict):
+        raise QuoteFailure("answered with GraphQL errors")
+    return data.get("quote")
+
+
+async def _rest_json(http: httpx.AsyncClient, endpoint: Endpoint, payload: dict, deadline_s: float) -> Any:
+    return await _post_json(http, endpoint, payload, deadline_s)
+
+
+TRANSPORTS: dict[str, Callable[[httpx.AsyncClient, Endpoint, dict, float], Awaitable[Any]]] = {
+    "GRAPHQL_SUBGRAPH": _graphql,
+    "REST_JSON": _rest_json,
+}

@@ -1,0 +1,112 @@
+"""Per-request loaders of quotes: rows by key, and the live offers fan-out keyed by OfferKey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from aiodataloader import DataLoader
+from sqlalchemy import select
+
+from datasources.db import RequestDatabase
+from datasources.loading import many_per_key, one_per_key
+from datasources.partners.endpoints import EndpointPolicy
+from datasources.partners.queries import hub_policy
+from datasources.quotes.fanout import FanOutSettings, OfferKey, Outcome, fan_out
+from datasources.quotes.models import (
+    DistributorQuote,
+    DistributorQuoteLine,
+    QuoteRequest,
+    QuoteRequestDistributor,
+    QuoteRequestItem,
+)
+from datasources.quotes.queries import askable_distributors, live_endpoints
+from datasources.quotes.state import QuoteState
+
+
+@dataclass
+class QuoteLoaders:
+    request_by_id: DataLoader
+    quote_by_id: DataLoader
+    items_by_request_id: DataLoader
+    quotes_by_request_id: DataLoader
+    lines_by_quote_id: DataLoader
+    distributor_ids_by_request_id: DataLoader
+    askable_distributors_by_reseller_id: DataLoader
+    """Key 0: the staff's view (every approved distributor)."""
+    offers: DataLoader
+    """OfferKey -> Outcome: one quote call per distributor per batch."""
+
+    @classmethod
+    def create(
+        cls,
+        db: RequestDatabase,
+        http: httpx.AsyncClient,
+        state: QuoteState,
+        endpoint_policy: EndpointPolicy | None = None,
+    ) -> QuoteLoaders:
+        async def requests(ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(select(QuoteRequest).where(QuoteRequest.id.in_(ids)))
+
+        async def quotes(ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(select(DistributorQuote).where(DistributorQuote.id.in_(ids)))
+
+        async def items(ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(
+                select(QuoteRequestItem)
+                .where(QuoteRequestItem.request_id.in_(ids))
+                .order_by(QuoteRequestItem.request_id, QuoteRequestItem.position)
+            )
+
+        async def quotes_of(ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(
+                select(DistributorQuote)
+                .where(DistributorQuote.request_id.in_(ids))
+                .order_by(DistributorQuote.request_id, DistributorQuote.id)
+            )
+
+        async def lines_of(ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(
+                select(DistributorQuoteLine)
+                .where(DistributorQuoteLine.quote_id.in_(ids))
+                .order_by(DistributorQuoteLine.quote_id, DistributorQuoteLine.position)
+            )
+
+        async def targets_of(ids):  # type: ignore[no-untyped-def]
+            return await db.all(
+                select(QuoteRequestDistributor.request_id, QuoteRequestDistributor.distributor_id).where(
+                    QuoteRequestDistributor.request_id.in_(ids)
+                )
+            )
+
+        async def askable(reseller_ids: list[int]) -> list[list]:
+            found: dict[int, list] = {r: [] for r in reseller_ids}
+            for reseller_id, distributor in await askable_distributors(db, reseller_ids):
+                found[reseller_id].append(distributor)
+            return [found[r] for r in reseller_ids]
+
+        async def offers(keys: list[OfferKey]) -> list[Outcome]:
+            policy = await hub_policy(db)
+            endpoints = await live_endpoints(db, sorted({k.distributor_id for k in keys}))
+            settings = FanOutSettings(
+                deadline_s=policy.live_quote_timeout_ms / 1000,
+                cache_seconds=policy.live_quote_cache_seconds,
+                endpoint_policy=endpoint_policy,
+            )
+            return await fan_out(keys, endpoints, http=http, state=state, settings=settings)
+
+        target_pairs = many_per_key(targets_of, lambda row: row[0])
+
+        async def distributor_ids(ids: list[int]) -> list[list[int]]:
+            return [[d for _, d in rows] for rows in await target_pairs.batch_load_fn(ids)]
+
+        return cls(
+            request_by_id=one_per_key(requests, lambda r: r.id),
+            quote_by_id=one_per_key(quotes, lambda q: q.id),
+            items_by_request_id=many_per_key(items, lambda i: i.request_id),
+            quotes_by_request_id=many_per_key(quotes_of, lambda q: q.request_id),
+            lines_by_quote_id=many_per_key(lines_of, lambda line: line.quote_id),
+            distributor_ids_by_request_id=DataLoader(batch_load_fn=distributor_ids),
+            askable_distributors_by_reseller_id=DataLoader(batch_load_fn=askable),
+            offers=DataLoader(batch_load_fn=offers, max_batch_size=None),
+        )

@@ -1,0 +1,200 @@
+"""Writes of quote requests and quotes, inside a mutation's unit of work (an AsyncSession).
+
+Accepting is the one contended write: it is a conditional UPDATE whose row count
+says who won, so two concurrent accepts on one request cannot both succeed on
+either database (PostgreSQL re-checks the WHERE after the first commits; SQLite
+serialises writers, and the UPDATE is the unit's first statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from datasources.quotes.contract import OfferedLine
+from datasources.quotes.models import (
+    OPEN_FOR_ACCEPTANCE,
+    DistributorQuote,
+    DistributorQuoteLine,
+    QuoteRequest,
+    QuoteRequestDistributor,
+    QuoteRequestItem,
+)
+
+
+@dataclass(frozen=True)
+class QuoteAnswer:
+    """What to store as one distributor's quote."""
+
+    distributor_id: int
+    status: str
+    source: str
+    lines: Sequence[OfferedLine]
+    valid_until: datetime | None
+    failure: str | None
+
+
+async def insert_request(
+    session: AsyncSession,
+    *,
+    reseller_id: int,
+    user_id: int | None,
+    currency: str,
+    items: Sequence[tuple[str, int]],
+    distributor_ids: Sequence[int],
+    now: datetime,
+    expires_at: datetime,
+) -> QuoteRequest:
+    request = QuoteRequest(
+        reseller_id=reseller_id,
+        status="OPEN",
+        currency=currency,
+        created_by_user_id=user_id,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(request)
+    await session.flush()
+    # Core executemany on the tables: a request holds up to 500 lines, and the ORM's bulk insert would
+    # split the batch wherever a None appears (it leaves None keys out), costing a statement per run.
+    if items:
+        await session.execute(
+            insert(QuoteRequestItem.__table__),
+            [
+                {"request_id": request.id, "position": i, "sku": sku, "quantity": q}
+                for i, (sku, q) in enumerate(items)
+            ],
+        )
+    if distributor_ids:
+        await session.execute(
+            insert(QuoteRequestDistributor.__table__),
+            [{"request_id": request.id, "distributor_id": d} for d in distributor_ids],
+        )
+    return request
+
+
+def quote_total(lines: Sequence[OfferedLine]) -> int | None:
+    """The sum over available, priced lines (None when no line is)."""
+    priced = [
+        line.unit_price_minor * line.quantity
+        for line in lines
+        if line.available and line.unit_price_minor is not None
+    ]
+    return sum(priced) if priced else None
+
+
+async def store_answer(
+    session: AsyncSession,
+    request: QuoteRequest,
+    answer: QuoteAnswer,
+    now: datetime,
+    *,
+    replaceable: tuple[str, ...],
+) -> DistributorQuote | None:
+    """Store (or replace) a distributor's quote; None when its stored quote's status is not replaceable."""
+    quote = await session.scalar(
+        select(DistributorQuote).where(
+            DistributorQuote.request_id == request.id,
+            DistributorQuote.distributor_id == answer.distributor_id,
+        )
+    )
+    if quote is not None and quote.status not in replaceable:
+        return None
+    if quote is None:
+        quote = DistributorQuote(request_id=request.id, distributor_id=answer.distributor_id)
+        session.add(quote)
+    else:
+        await session.execute(delete(DistributorQuoteLine).where(DistributorQuoteLine.quote_id == quote.id))
+    quote.status = answer.status
+    quote.source = answer.source
+    quote.currency = request.currency
+    quote.total_minor = quote_total(answer.lines) if answer.status == "OFFERED" else None
+    quote.valid_until = answer.valid_until
+    quote.failure = answer.failure
+    quote.answered_at = now
+    await session.flush()
+    if answer.lines:
+        await session.execute(
+            insert(DistributorQuoteLine.__table__),
+            [
+                {
+                    "quote_id": quote.id,
+                    "position": i,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_price_minor": line.unit_price_minor,
+                    "available": line.available,
+                    "available_quantity": line.available_quantity,
+                    "lead_time_days": line.lead_time_days,
+                }
+                for i, line in enumerate(answer.lines)
+            ],
+        )
+    return quote
+
+
+async def mark_quoted(session: AsyncSession, request_id: int) -> None:
+    """OPEN becomes QUOTED once one quote is OFFERED."""
+    offered = select(DistributorQuote.id).where(
+        DistributorQuote.request_id == request_id, DistributorQuote.status == "OFFERED"
+    )
+    await session.execute(
+        update(QuoteRequest)
+        .where(QuoteRequest.id == request_id, QuoteRequest.status == "OPEN", offered.exists())
+        .values(status="QUOTED")
+    )
+
+
+async def claim_acceptance(session: AsyncSession, quote_id: int, now: datetime) -> bool:
+    """Move the quote's request to ACCEPTED if it is still open for acceptance; True for the one winner."""
+    request_of_quote = (
+        select(DistributorQuote.request_id).where(DistributorQuote.id == quote_id).scalar_subquery()
+    )
+    result = await session.execute(
+        update(QuoteRequest)
+        .where(
+            QuoteRequest.id == request_of_quote,
+            QuoteRequest.status.in_(OPEN_FOR_ACCEPTANCE),
+            or_(QuoteRequest.expires_at.is_(None), QuoteRequest.expires_at > now),
+        )
+        .values(status="ACCEPTED", accepted_quote_id=quote_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def accept_offered_quote(session: AsyncSession, quote_id: int, request_id: int, now: datetime) -> bool:
+    """The quote becomes ACCEPTED (if OFFERED and unexpired) and the request's other quotes DECLINED."""
+    result = await session.execute(
+        update(DistributorQuote)
+        .where(
+            DistributorQuote.id == quote_id,
+            DistributorQuote.status == "OFFERED",
+            or_(DistributorQuote.valid_until.is_(None), DistributorQuote.valid_until > now),
+        )
+        .values(status="ACCEPTED")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    await session.execute(
+        update(DistributorQuote)
+        .where(DistributorQuote.request_id == request_id, DistributorQuote.id != quote_id)
+        .values(status="DECLINED")
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+async def cancel_request(session: AsyncSession, request_id: int) -> bool:
+    result = await session.execute(
+        update(QuoteRequest)
+        .where(QuoteRequest.id == request_id, QuoteRequest.status.in_(OPEN_FOR_ACCEPTANCE))
+        .values(status="CANCELLED")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,132 @@
+"""Per-request loaders of stores, one per relation a list can ask for."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlalchemy import and_, select
+
+from datasources.catalog.models import Category, Product, ProductGroup
+from datasources.db import RequestDatabase
+from datasources.loading import chunks, many_per_key, one_per_key
+from datasources.stores.models import Store, StorePriceRule, StoreText
+from datasources.stores.queries import store_products_by_skus
+
+
+@dataclass(frozen=True)
+class PriceRuleRow:
+    """A stored price rule with the code of what it targets (None for ALL)."""
+
+    store_id: int
+    position: int
+    scope: str
+    target: str | None
+    markup_bp: int | None
+    fixed_minor: int | None
+
+
+@dataclass(frozen=True)
+class StoreProductRow:
+    """A master product as one store sells it (price and list price in the store's minor units)."""
+
+    store_id: int
+    product: Product
+    price_minor: int
+    list_minor: int | None
+    name: str
+    description: str | None
+
+
+def store_product_row(row: Any) -> StoreProductRow:
+    return StoreProductRow(
+        store_id=row[0],
+        product=row[1],
+        price_minor=row[2],
+        list_minor=row[3],
+        name=row[4],
+        description=row[5],
+    )
+
+
+@dataclass
+class StoreLoaders:
+    store_by_id: DataLoader
+    store_by_slug: DataLoader
+    stores_by_reseller_id: DataLoader
+    texts_by_store_id: DataLoader
+    price_rules_by_store_id: DataLoader
+    store_product: DataLoader
+    """Keyed by (store id, SKU): the product as that store sells it, or None when it is not in the store."""
+
+    @classmethod
+    def create(cls, db: RequestDatabase) -> StoreLoaders:
+        async def stores_by_ids(ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(select(Store).where(Store.id.in_(ids)))
+
+        async def stores_by_slugs(slugs):  # type: ignore[no-untyped-def]
+            return await db.scalars(select(Store).where(Store.slug.in_(slugs)))
+
+        async def stores_of(reseller_ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(
+                select(Store).where(Store.reseller_id.in_(reseller_ids)).order_by(Store.slug)
+            )
+
+        async def texts_of(store_ids):  # type: ignore[no-untyped-def]
+            return await db.scalars(
+                select(StoreText).where(StoreText.store_id.in_(store_ids)).order_by(StoreText.key)
+            )
+
+        async def rules_of(store_ids: Sequence[int]) -> list[PriceRuleRow]:
+            rows = await db.all(
+                select(StorePriceRule, Category.code, ProductGroup.code, Product.sku)
+                .outerjoin(
+                    Category,
+                    and_(StorePriceRule.scope == "CATEGORY", Category.id == StorePriceRule.target_id),
+                )
+                .outerjoin(
+                    ProductGroup,
+                    and_(StorePriceRule.scope == "GROUP", ProductGroup.id == StorePriceRule.target_id),
+                )
+                .outerjoin(
+                    Product, and_(StorePriceRule.scope == "SKU", Product.id == StorePriceRule.target_id)
+                )
+                .where(StorePriceRule.store_id.in_(store_ids))
+                .order_by(StorePriceRule.store_id, StorePriceRule.position)
+            )
+            return [
+                PriceRuleRow(
+                    store_id=rule.store_id,
+                    position=rule.position,
+                    scope=rule.scope,
+                    target=category_code or group_code or sku,
+                    markup_bp=rule.markup_bp,
+                    fixed_minor=rule.fixed_minor,
+                )
+                for rule, category_code, group_code, sku in rows
+            ]
+
+        async def store_products(keys: list[tuple[int, str]]) -> list[StoreProductRow | None]:
+            # One statement per store in the batch (a page of one store is the usual case).
+            found: dict[tuple[int, str], StoreProductRow] = {}
+            skus_by_store: dict[int, set[str]] = defaultdict(set)
+            for store_id, sku in keys:
+                skus_by_store[store_id].add(sku)
+            for store_id, skus in sorted(skus_by_store.items()):
+                for part in chunks(sorted(skus)):
+                    for row in await store_products_by_skus(db, store_id, part):
+                        item = store_product_row(row)
+                        found[(item.store_id, item.product.sku)] = item
+            return [found.get(key) for key in keys]
+
+        return cls(
+            store_by_id=one_per_key(stores_by_ids, lambda s: s.id),
+            store_by_slug=one_per_key(stores_by_slugs, lambda s: s.slug),
+            stores_by_reseller_id=many_per_key(stores_of, lambda s: s.reseller_id),
+            texts_by_store_id=many_per_key(texts_of, lambda t: t.store_id),
+            price_rules_by_store_id=many_per_key(rules_of, lambda r: r.store_id),
+            store_product=DataLoader(batch_load_fn=store_products),
+        )

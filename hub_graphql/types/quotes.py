@@ -1,0 +1,584 @@
+"""GraphQL types, queries and mutations of quotes: live offers and the request-for-quote workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from datasources.db import UnitOfWork
+from datasources.quotes import models
+from hub_graphql.mutations import run_mutation
+from hub_graphql.permissions import guarded
+from hub_graphql.types.catalog import Product
+from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, global_id, parse_global_id
+from hub_graphql.types.partners import Distributor, Reseller
+from resolvers import catalog as catalog_resolvers
+from resolvers.errors import UserErrors, forbidden
+from resolvers.quotes import comparison, live, reads, workflow
+
+
+@strawberry.enum
+class QuoteRequestStatus(Enum):
+    OPEN = "OPEN"
+    QUOTED = "QUOTED"
+    ACCEPTED = "ACCEPTED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum
+class QuoteStatus(Enum):
+    OFFERED = "OFFERED"
+    UNAVAILABLE = "UNAVAILABLE"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.enum
+class QuoteSource(Enum):
+    LIVE = "LIVE"
+    MANUAL = "MANUAL"
+
+
+def _money(amount_minor: int | None, currency: str) -> Money | None:
+    return None if amount_minor is None else Money.of_minor(amount_minor, currency)
+
+
+async def _distributor(info: Info, distributor_id: int) -> Distributor:
+    row = await info.context.loaders.partners.distributor_by_id.load(distributor_id)
+    return Distributor.of(row)
+
+
+def _key_of(value: str, type_name: str) -> int | None:
+    """The row id inside a global id of this type, or None."""
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != type_name or not parsed[1].isdigit():
+        return None
+    return int(parsed[1])
+
+
+# ---------------------------------------------------------------- live quotes
+
+
+@strawberry.type(description="One distributor's live offer on a product, as its quote service gave it.")
+class LiveQuote:
+    sku: str
+    quantity: int
+    unit_price: Money | None
+    available: bool
+    available_quantity: int | None
+    lead_time_days: int | None
+    valid_until: datetime | None
+    distributor_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def distributor(self, info: Info) -> Distributor:
+        return await _distributor(info, self.distributor_id)
+
+    @classmethod
+    def of(cls, offer: live.LiveOffer) -> LiveQuote:
+        return cls(
+            sku=offer.sku,
+            quantity=offer.quantity,
+            unit_price=_money(offer.line.unit_price_minor, offer.currency),
+            available=offer.line.available,
+            available_quantity=offer.line.available_quantity,
+            lead_time_days=offer.line.lead_time_days,
+            valid_until=offer.valid_until,
+            distributor_id=offer.distributor_id,
+        )
+
+
+async def live_quotes_of(
+    info: Info, sku: str, quantity: int, currency: str | None, distributor_codes: list[str] | None
+) -> list[LiveQuote]:
+    """Product.liveQuotes: the offers that came; one DISTRIBUTOR_UNAVAILABLE error per distributor that failed."""
+    context = info.context
+    viewer = await context.viewer()
+    if viewer is None:
+        raise forbidden()
+    reseller_code = None
+    if viewer.reseller_id is not None and not viewer.is_staff:
+        reseller = await context.loaders.partners.reseller_by_id.load(viewer.reseller_id)
+        reseller_code = reseller.code if reseller else None
+    offers, failures = await live.live_offers(
+        context.loaders.quotes,
+        viewer,
+        await context.policy(),
+        sku=sku,
+        quantity=quantity,
+        currency=currency,
+        distributor_codes=distributor_codes,
+        reseller_code=reseller_code,
+    )
+    context.partial_errors.extend(failure.error() for failure in failures)
+    return [LiveQuote.of(offer) for offer in offers]
+
+
+# ---------------------------------------------------------------- quote requests
+
+
+@strawberry.type
+class QuoteRequestItem:
+    sku: str
+    quantity: int
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product | None:
+        row = await info.context.loaders.catalog.product_by_sku.load(self.sku)
+        return Product.of(row) if catalog_resolvers.is_visible(row, await info.context.viewer()) else None
+
+
+@strawberry.type
+class QuoteLine:
+    sku: str
+    quantity: int
+    unit_price: Money | None
+    available: bool
+    available_quantity: int | None
+    lead_time_days: int | None
+
+    @classmethod
+    def of(cls, row: models.DistributorQuoteLine, currency: str) -> QuoteLine:
+        return cls(
+            sku=row.sku,
+            quantity=row.quantity,
+            unit_price=_money(row.unit_price_minor, currency),
+            available=row.available,
+            available_quantity=row.available_quantity,
+            lead_time_days=row.lead_time_days,
+        )
+
+
+@strawberry.type(description="One distributor's answer to a quote request.")
+class DistributorQuote(Node):
+    id: strawberry.ID
+    status: QuoteStatus
+    source: QuoteSource
+    total: Money | None
+    valid_until: datetime | None
+    failure: str | None = strawberry.field(
+        description="Why this distributor gave no offer: it timed out, failed or broke the contract."
+    )
+    answered_at: datetime
+    row: strawberry.Private[models.DistributorQuote]
+
+    @classmethod
+    def of(cls, row: models.DistributorQuote) -> DistributorQuote:
+        return cls(
+            id=global_id("DistributorQuote", row.id),
+            status=QuoteStatus(reads.quote_status(row, reads.utcnow())),
+            source=QuoteSource(row.source),
+            total=_money(row.total_minor, row.currency),
+            valid_until=reads.as_utc(row.valid_until),
+            failure=row.failure,
+            answered_at=reads.as_utc(row.answered_at) or reads.utcnow(),
+            row=row,
+        )
+
+    @strawberry.field
+    async def distributor(self, info: Info) -> Distributor:
+        return await _distributor(info, self.row.distributor_id)
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[QuoteLine]:
+        rows = await info.context.loaders.quotes.lines_by_quote_id.load(self.row.id)
+        return [QuoteLine.of(r, self.row.currency) for r in rows]
+
+    @strawberry.field(description="The quote request this quote answers.")
+    async def quote_request(self, info: Info) -> QuoteRequest | None:
+        row = await reads.visible_request(
+            info.context.loaders.quotes, await info.context.viewer(), self.row.request_id
+        )
+        return QuoteRequest.of(row) if row else None
+
+
+@strawberry.type(description="One distributor's offer on one line, in a comparison.")
+class ComparedOffer:
+    available: bool = strawberry.field(description="Whether this line can be bought from this quote now.")
+    unit_price: Money | None
+    line_total: Money | None
+    available_quantity: int | None
+    lead_time_days: int | None
+    quote_row: strawberry.Private[models.DistributorQuote]
+
+    @classmethod
+    def of(cls, offer: comparison.ComparedOffer, currency: str) -> ComparedOffer:
+        line = offer.line
+        return cls(
+            available=offer.buyable,
+            unit_price=_money(line.unit_price_minor, currency) if line else None,
+            line_total=_money(offer.line_total_minor, currency),
+            available_quantity=line.available_quantity if line else None,
+            lead_time_days=line.lead_time_days if line else None,
+            quote_row=offer.quote,
+        )
+
+    @strawberry.field
+    async def distributor(self, info: Info) -> Distributor:
+        return await _distributor(info, self.quote_row.distributor_id)
+
+    @strawberry.field
+    def quote(self) -> DistributorQuote:
+        return DistributorQuote.of(self.quote_row)
+
+
+@strawberry.type
+class QuoteComparisonLine:
+    sku: str
+    quantity: int
+    offers: list[ComparedOffer] = strawberry.field(
+        description="Every distributor's offer: the buyable ones cheapest first, then the others."
+    )
+    best: ComparedOffer | None = strawberry.field(description="The cheapest buyable offer; null when none.")
+
+
+@strawberry.type(description="A quote request's lines with every distributor's offer side by side.")
+class QuoteComparison:
+    currency: str
+    lines: list[QuoteComparisonLine]
+    best_total: Money | None = strawberry.field(
+        description="Each line bought from the distributor where it is cheapest, over the lines some offer covers."
+    )
+    lines_without_offer: int = strawberry.field(description="Lines no distributor offers.")
+
+
+@strawberry.type
+class QuoteRequest(Node):
+    id: strawberry.ID
+    status: QuoteRequestStatus
+    currency: str
+    created_at: datetime
+    expires_at: datetime | None
+    row: strawberry.Private[models.QuoteRequest]
+
+    @classmethod
+    def of(cls, row: models.QuoteRequest) -> QuoteRequest:
+        return cls(
+            id=global_id("QuoteRequest", row.id),
+            status=QuoteRequestStatus(reads.request_status(row, reads.utcnow())),
+            currency=row.currency,
+            created_at=reads.as_utc(row.created_at) or reads.utcnow(),
+            expires_at=reads.as_utc(row.expires_at),
+            row=row,
+        )
+
+    @strawberry.field
+    async def reseller(self, info: Info) -> Reseller:
+        row = await info.context.loaders.partners.reseller_by_id.load(self.row.reseller_id)
+        return Reseller.of(row)
+
+    @strawberry.field
+    async def items(self, info: Info) -> list[QuoteRequestItem]:
+        rows = await info.context.loaders.quotes.items_by_request_id.load(self.row.id)
+        return [QuoteRequestItem(sku=r.sku, quantity=r.quantity) for r in rows]
+
+    @strawberry.field(description="The distributors' quotes; a distributor's reps see only their own.")
+    async def quotes(self, info: Info) -> list[DistributorQuote]:
+        rows = await reads.visible_quotes(info.context.loaders.quotes, await info.context.viewer(), self.row)
+        return [DistributorQuote.of(r) for r in rows]
+
+    @strawberry.field(
+        description="For each line every distributor's offer side by side, cheapest buyable first, "
+        "and the best total across distributors."
+    )
+    async def comparison(self, info: Info) -> QuoteComparison:
+        loaders = info.context.loaders.quotes
+        quotes = await reads.visible_quotes(loaders, await info.context.viewer(), self.row)
+        items = await loaders.items_by_request_id.load(self.row.id)
+        lines = await loaders.lines_by_quote_id.load_many([q.id for q in quotes])
+        result = comparison.compare(
+            self.row.currency,
+            items,
+            quotes,
+            {q.id: q_lines for q, q_lines in zip(quotes, lines, strict=True)},
+            reads.utcnow(),
+        )
+        currency = result.currency
+        return QuoteComparison(
+            currency=currency,
+            lines=[
+                QuoteComparisonLine(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    offers=[ComparedOffer.of(o, currency) for o in line.offers],
+                    best=ComparedOffer.of(line.best, currency) if line.best else None,
+                )
+                for line in result.lines
+            ],
+            best_total=_money(result.best_total_minor, currency),
+            lines_without_offer=result.lines_without_offer,
+        )
+
+
+@strawberry.type
+class QuoteRequestEdge:
+    cursor: str
+    node: QuoteRequest
+
+
+@strawberry.type
+class QuoteRequestConnection:
+    edges: list[QuoteRequestEdge]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many requests match, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+# ---------------------------------------------------------------- inputs and payloads
+
+
+@strawberry.input(
+    description="One line of a quote request: exactly one of sku, categoryCode and groupCode.\n"
+    "A category or group stands for each of its active products, at that quantity."
+)
+class QuoteItemInput:
+    quantity: int
+    sku: str | None = None
+    category_code: str | None = None
+    group_code: str | None = None
+
+
+@strawberry.input
+class RequestQuoteInput:
+    items: list[QuoteItemInput]
+    currency: str | None = None
+    distributor_codes: list[str] | None = strawberry.field(
+        default=None, description="Default: every approved distributor connected to the reseller."
+    )
+
+
+@strawberry.input
+class QuoteLineInput:
+    sku: str
+    quantity: int
+    available: bool
+    unit_price: Decimal | None = None
+    available_quantity: int | None = None
+    lead_time_days: int | None = None
+
+
+@strawberry.input(
+    description="A distributor's own answer, typed in the hub (its proxy store), for a MANUAL distributor "
+    "or instead of a live one."
+)
+class QuoteResponseInput:
+    quote_request_id: strawberry.ID
+    lines: list[QuoteLineInput]
+    valid_until: datetime | None = None
+
+
+@strawberry.type
+class QuoteRequestPayload:
+    quote_request: QuoteRequest | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DistributorQuotePayload:
+    quote: DistributorQuote | None
+    user_errors: list[UserError]
+
+
+async def _request_payload(info: Info, result: workflow.Result) -> QuoteRequestPayload:
+    if result.errors:
+        return QuoteRequestPayload(quote_request=None, user_errors=UserError.all(result.errors.errors))
+    row = await info.context.loaders.quotes.request_by_id.load(result.request_id)
+    return QuoteRequestPayload(quote_request=QuoteRequest.of(row) if row else None, user_errors=[])
+
+
+async def _quote_payload(info: Info, result: workflow.Result) -> DistributorQuotePayload:
+    if result.errors:
+        return DistributorQuotePayload(quote=None, user_errors=UserError.all(result.errors.errors))
+    row = await info.context.loaders.quotes.quote_by_id.load(result.quote_id)
+    return DistributorQuotePayload(quote=DistributorQuote.of(row) if row else None, user_errors=[])
+
+
+async def _in_unit(info: Info, step: Callable[[UnitOfWork], Awaitable[workflow.Result]]) -> workflow.Result:
+    """One unit of work that writes nothing when the step answers userErrors."""
+
+    async def work(unit: UnitOfWork) -> workflow.Result:
+        result = await step(unit)
+        if result.errors:
+            unit.veto()
+        return result
+
+    return await run_mutation(info, work)
+
+
+async def _ask_and_store(info: Info, ask: workflow.LiveAsk | None) -> None:
+    """Ask the live distributors (no transaction open meanwhile), then store their answers in one unit."""
+    if ask is None or not ask.distributor_ids:
+        return
+    policy = await info.context.policy()
+    outcomes = await workflow.ask_live(info.context.loaders.quotes, ask)
+    now = reads.utcnow()
+    answers = [workflow.live_answer(d, o, now, policy) for d, o in outcomes.items()]
+
+    async def store(unit: UnitOfWork) -> None:
+        await workflow.store_live_answers(unit.session, ask.request_id, answers, now)
+
+    await run_mutation(info, store)
+
+
+def _no_id_result(path: str) -> workflow.Result:
+    errors = UserErrors()
+    errors.add("NOT_FOUND", "No object has this id.", *path.split("."))
+    return workflow.Result(errors=errors)
+
+
+# ---------------------------------------------------------------- roots
+
+
+async def _quote_request_node(info: Info, key: str) -> QuoteRequest | None:
+    if not key.isdigit():
+        return None
+    row = await reads.visible_request(info.context.loaders.quotes, await info.context.viewer(), int(key))
+    return QuoteRequest.of(row) if row else None
+
+
+async def _distributor_quote_node(info: Info, key: str) -> DistributorQuote | None:
+    if not key.isdigit():
+        return None
+    row = await reads.visible_quote(info.context.loaders.quotes, await info.context.viewer(), int(key))
+    return DistributorQuote.of(row) if row else None
+
+
+NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
+    "QuoteRequest": _quote_request_node,
+    "DistributorQuote": _distributor_quote_node,
+}
+
+
+@strawberry.type
+class QuotesQuery:
+    @strawberry.field(extensions=guarded())
+    async def quote_request(self, info: Info, id: strawberry.ID) -> QuoteRequest | None:
+        key = _key_of(id, "QuoteRequest")
+        return None if key is None else await _quote_request_node(info, str(key))
+
+    @strawberry.field(
+        extensions=guarded(),
+        description="A reseller sees its own, a distributor those sent to it, staff all. Newest first.",
+    )
+    async def quote_requests(
+        self,
+        info: Info,
+        status: QuoteRequestStatus | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> QuoteRequestConnection:
+        viewer = await info.context.viewer()
+        assert viewer is not None  # the guard lets no anonymous caller through
+        wanted = status.value if status else None
+        page, scope = await reads.requests_page(info.context.db, viewer, wanted, first, after)
+        db = info.context.db
+        return QuoteRequestConnection(
+            edges=[
+                QuoteRequestEdge(cursor=c, node=QuoteRequest.of(r))
+                for c, r in zip(page.cursors, page.items, strict=True)
+            ],
+            page_info=PageInfo.of(page),
+            count=lambda: reads.requests_count(db, scope, wanted),
+        )
+
+
+@strawberry.type
+class QuotesMutation:
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="Ask for quotes: the live distributors are asked at once, the MANUAL ones find it in "
+        "their quoteRequests. At most 500 lines after categories and groups are expanded.",
+    )
+    async def request_quote(self, info: Info, input: RequestQuoteInput) -> QuoteRequestPayload:
+        viewer = await info.context.viewer()
+        policy = await info.context.policy()
+        data = workflow.RequestQuoteData(
+            items=[
+                workflow.QuoteItemData(
+                    quantity=i.quantity, sku=i.sku, category_code=i.category_code, group_code=i.group_code
+                )
+                for i in input.items
+            ],
+            currency=input.currency,
+            distributor_codes=input.distributor_codes,
+        )
+        result = await _in_unit(
+            info, lambda unit: workflow.create_request(unit.session, viewer, policy, data, reads.utcnow())
+        )
+        if not result.errors:
+            await _ask_and_store(info, result.ask)
+        return await _request_payload(info, result)
+
+    @strawberry.mutation(
+        extensions=guarded(), description="Asks again the distributors whose quote is UNAVAILABLE."
+    )
+    async def refresh_quotes(self, info: Info, quote_request_id: strawberry.ID) -> QuoteRequestPayload:
+        key = _key_of(quote_request_id, "QuoteRequest")
+        if key is None:
+            return await _request_payload(info, _no_id_result("quoteRequestId"))
+        viewer = await info.context.viewer()
+        result = await _in_unit(
+            info, lambda unit: workflow.prepare_refresh(unit.session, viewer, key, reads.utcnow())
+        )
+        if not result.errors:
+            await _ask_and_store(info, result.ask)
+        return await _request_payload(info, result)
+
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="A distributor's rep answers a quote request sent to its distributor (a MANUAL quote).",
+    )
+    async def respond_to_quote_request(
+        self, info: Info, input: QuoteResponseInput
+    ) -> DistributorQuotePayload:
+        viewer = await info.context.viewer()
+        policy = await info.context.policy()
+        lines = [
+            workflow.QuoteLineData(
+                sku=line.sku,
+                quantity=line.quantity,
+                available=line.available,
+                unit_price=line.unit_price,
+                available_quantity=line.available_quantity,
+                lead_time_days=line.lead_time_days,
+            )
+            for line in input.lines
+        ]
+        request_id = _key_of(input.quote_request_id, "QuoteRequest")
+        result = await _in_unit(
+            info,
+            lambda unit: workflow.respond(
+                unit.session, viewer, policy, request_id, lines, input.valid_until, reads.utcnow()
+            ),
+        )
+        return await _quote_payload(info, result)
+
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="Accept one OFFERED, unexpired quote: the request becomes ACCEPTED, its other quotes DECLINED.",
+    )
+    async def accept_quote(self, info: Info, id: strawberry.ID) -> DistributorQuotePayload:
+        viewer = await info.context.viewer()
+        quote_id = _key_of(id, "DistributorQuote")
+        result = await _in_unit(
+            info, lambda unit: workflow.accept(unit.session, viewer, quote_id, reads.utcnow())
+        )
+        return await _quote_payload(info, result)
+
+    @strawberry.mutation(extensions=guarded(), description="Cancel an open quote request of your reseller.")
+    async def cancel_quote_request(self, info: Info, id: strawberry.ID) -> QuoteRequestPayload:
+        viewer = await info.context.viewer()
+        request_id = _key_of(id, "QuoteRequest")
+        result = await _in_unit(
+            info, lambda unit: workflow.cancel(unit.session, viewer, request_id, reads.utcnow())
+        )
+        return await _request_payload(info, result)

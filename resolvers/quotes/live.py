@@ -1,0 +1,102 @@
+"""`Product.liveQuotes`: which distributors to ask, and the offers (or failures) the fan-out brought back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from datasources.partners.models import Distributor, HubPolicy
+from datasources.quotes.clients import LIVE_TRANSPORTS
+from datasources.quotes.contract import OfferedLine
+from datasources.quotes.fanout import OfferKey, Outcome
+from datasources.quotes.loaders import QuoteLoaders
+from resolvers.access import Viewer
+from resolvers.errors import HubError, bad_input, check_list_size
+
+MAX_DISTRIBUTOR_CODES = 50
+
+
+@dataclass(frozen=True)
+class LiveOffer:
+    distributor_id: int
+    sku: str
+    quantity: int
+    currency: str
+    line: OfferedLine
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class DistributorFailure:
+    code: str
+    reason: str
+
+    def error(self) -> HubError:
+        """The GraphQL error that accompanies the data: DISTRIBUTOR_UNAVAILABLE, the code and the reason."""
+        return HubError(
+            f"Distributor {self.code} gave no live quote: it {self.reason}.",
+            "DISTRIBUTOR_UNAVAILABLE",
+            distributor=self.code,
+            reason=self.reason,
+        )
+
+
+def check_currency(currency: str | None, policy: HubPolicy) -> str:
+    wanted = currency or policy.default_currency
+    if wanted not in policy.currencies:
+        raise bad_input(f"`currency` is one of the hub's currencies ({', '.join(policy.currencies)}).")
+    return wanted
+
+
+async def askable_live_distributors(
+    loaders: QuoteLoaders, viewer: Viewer, codes: Sequence[str] | None
+) -> list[Distributor]:
+    """The APPROVED live distributors this viewer may ask: its reseller's connected ones, or (staff) all."""
+    if viewer.is_staff:
+        key = 0
+    elif viewer.reseller_id is not None:
+        key = viewer.reseller_id
+    else:
+        return []
+    distributors: list[Distributor] = await loaders.askable_distributors_by_reseller_id.load(key)
+    live = [d for d in distributors if d.quote_transport in LIVE_TRANSPORTS and d.quote_endpoint]
+    if codes is not None:
+        wanted = set(codes)
+        live = [d for d in live if d.code in wanted]
+    return live
+
+
+async def live_offers(
+    loaders: QuoteLoaders,
+    viewer: Viewer,
+    policy: HubPolicy,
+    *,
+    sku: str,
+    quantity: int,
+    currency: str | None,
+    distributor_codes: Sequence[str] | None,
+    reseller_code: str | None,
+) -> tuple[list[LiveOffer], list[DistributorFailure]]:
+    """Every askable distributor's offer on one (SKU, quantity), and one failure per distributor that gave none.
+
+    Distributor codes the viewer may not ask are left out, as a storefront asks by name.
+    """
+    if quantity < 1:
+        raise bad_input("`quantity` must be at least 1.")
+    if distributor_codes is not None:
+        check_list_size(distributor_codes, "distributorCodes", MAX_DISTRIBUTOR_CODES)
+    wanted_currency = check_currency(currency, policy)
+    distributors = await askable_live_distributors(loaders, viewer, distributor_codes)
+    keys = [OfferKey(d.id, sku, quantity, wanted_currency, reseller_code) for d in distributors]
+    outcomes: list[Outcome] = await loaders.offers.load_many(keys)
+    offers: list[LiveOffer] = []
+    failures: list[DistributorFailure] = []
+    for distributor, outcome in zip(distributors, outcomes, strict=True):
+        if outcome.line is not None:
+            offers.append(
+                LiveOffer(distributor.id, sku, quantity, wanted_currency, outcome.line, outcome.valid_until)
+            )
+        else:
+            failures.append(DistributorFailure(distributor.code, outcome.failure or "gave no answer"))
+    return offers, failures

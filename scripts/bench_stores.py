@@ -1,0 +1,485 @@
+"""Benchmark of reseller stores over HTTP: 10,000 products and 10 stores, then 200,000 products and 1,000 stores.
+
+Usage: .venv/bin/python scripts/bench_stores.py [--backends sqlite,postgresql] [--requests 200]
+       [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
+
+For each backend it makes a throwaway database (a SQLite file in a temporary folder; on PostgreSQL a
+database hub_bench_stores_<pid> that it drops at the end), migrates it and bulk-loads, through
+SQLAlchemy core multi-row inserts (not GraphQL): a category tree of 8 roots x 6 x 5 (240 leaves),
+50 product groups, products with USD and EUR list prices, and stores, each of its own reseller, with an
+overlay of realistic size: 3 included mid-level categories and 1 included group, 2 excluded leaf
+categories and 300 excluded SKUs, 20 price rules (ALL, CATEGORY, GROUP, SKU), 50 content overrides.
+SKUs are spread over the catalog (not grouped by category), so a store's products spread over the
+SKU index as they do in a real catalog.
+
+It measures the small size, grows the same database to the large size, and measures again. It serves
+the hub with uvicorn in a subprocess on a free loopback port and times, one request at a time on a
+keep-alive connection, then with 8 requests in flight:
+
+- store_page: 50 products of a random store after a random SKU (keyset), with name, price, list price
+  and category;
+- store_search: the first 50 products of a random store matching a product line ("line00021"): a line
+  holds 200 catalog products whatever the catalog size (a term matching a fixed share of a growing
+  catalog is linear by definition), about 15 of them in a given store;
+- store_product: one product of a random store by SKU.
+
+It prints JSON: p50/p99 latency (ms), requests per second, and the SQL statements one request sends,
+per size, and the p50 ratio large/small that must stay within 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import event, insert, make_url, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_catalog import free_port, pg_admin, served  # noqa: E402, F401
+
+from datasources.catalog.models import (  # noqa: E402
+    SQLITE_SEARCH_DDL,
+    Category,
+    Product,
+    ProductGroup,
+    ProductGroupMember,
+    ProductPrice,
+)
+from datasources.catalog.writes import search_text_of  # noqa: E402
+from datasources.migrate import upgrade  # noqa: E402
+from datasources.pagination import encode_cursor  # noqa: E402
+from datasources.partners.models import Reseller  # noqa: E402
+from datasources.stores.models import (  # noqa: E402
+    Store,
+    StoreAssortmentRule,
+    StorePriceRule,
+    StoreProductContent,
+)
+from hub_graphql.app import create_app  # noqa: E402
+from hub_graphql.resources import open_resources  # noqa: E402
+from hub_graphql.settings import Settings  # noqa: E402
+
+ROOTS, MIDS_PER_ROOT, LEAVES_PER_MID = 8, 6, 5
+GROUPS = 50
+LINE_SIZE = 200
+SEARCH_LINE = 21
+SKU_PRIME = 1_000_003  # number -> SKU is a bijection that scatters SKUs over the catalog
+NOUNS = ("drill", "saw", "sander", "grinder", "wrench", "pliers", "hammer", "level", "bolt", "screw")
+BRANDS = ("Acme", "Bosk", "Makit", "Festo", "Hilto", "Dewal", "Ryoba", "Stanly")
+CHUNK = 5_000
+
+STORE_PAGE = """
+query($slug: String!, $after: String) {
+  store(slug: $slug) {
+    products(first: 50, after: $after) {
+      edges { node { sku name price { amount currency } listPrice { amount } category { name } } }
+    }
+  }
+}"""
+STORE_SEARCH = """
+query($slug: String!, $search: String!) {
+  store(slug: $slug) {
+    products(first: 50, filter: {search: $search}) {
+      edges { node { sku name price { amount currency } listPrice { amount } category { name } } }
+    }
+  }
+}"""
+STORE_PRODUCT = """
+query($slug: String!, $sku: String!) {
+  store(slug: $slug) { product(sku: $sku) { sku name description price { amount currency } listPrice { amount } category { name } } }
+}"""
+
+
+def sku_of(number: int) -> str:
+    return f"P{(number * 7919) % SKU_PRIME:07d}"
+
+
+@dataclass
+class Tree:
+    mids: list[int] = field(default_factory=list)
+    leaves_of_mid: dict[int, list[int]] = field(default_factory=dict)
+    mid_of_leaf: dict[int, int] = field(default_factory=dict)
+    products_of_mid: dict[int, list[int]] = field(default_factory=dict)
+    stores: list[tuple[str, list[int]]] = field(default_factory=list)
+    """(slug, included mids) of every store."""
+
+
+async def load_tree(session: Any) -> Tree:
+    tree = Tree()
+    rows = []
+    next_id = 1
+    for r in range(ROOTS):
+        root_id = next_id
+        next_id += 1
+        rows.append(
+            {
+                "id": root_id,
+                "code": f"r{r}",
+                "name": f"Root {r}",
+                "parent_id": None,
+                "path": f"/{root_id}/",
+                "depth": 0,
+            }
+        )
+        for m in range(MIDS_PER_ROOT):
+            mid_id = next_id
+            next_id += 1
+            rows.append(
+                {
+                    "id": mid_id,
+                    "code": f"r{r}-m{m}",
+                    "name": f"Mid {r}.{m}",
+                    "parent_id": root_id,
+                    "path": f"/{root_id}/{mid_id}/",
+                    "depth": 1,
+                }
+            )
+            tree.mids.append(mid_id)
+            tree.leaves_of_mid[mid_id] = []
+            tree.products_of_mid[mid_id] = []
+            for leaf in range(LEAVES_PER_MID):
+                leaf_id = next_id
+                next_id += 1
+                rows.append(
+                    {
+                        "id": leaf_id,
+                        "code": f"r{r}-m{m}-l{leaf}",
+                        "name": f"Leaf {r}.{m}.{leaf}",
+                        "parent_id": mid_id,
+                        "path": f"/{root_id}/{mid_id}/{leaf_id}/",
+                        "depth": 2,
+                    }
+                )
+                tree.leaves_of_mid[mid_id].append(leaf_id)
+                tree.mid_of_leaf[leaf_id] = mid_id
+    await session.execute(insert(Category), rows)
+    await session.execute(
+        insert(ProductGroup), [{"id": g + 1, "code": f"g{g}", "name": f"Group {g}"} for g in range(GROUPS)]
+    )
+    return tree
+
+
+async def load_products(session: Any, tree: Tree, start: int, stop: int) -> None:
+    leaves = sorted(tree.mid_of_leaf)
+    for first in range(start, stop, CHUNK):
+        products, prices, members = [], [], []
+        for number in range(first, min(first + CHUNK, stop)):
+            rng = random.Random(number)
+            leaf = rng.choice(leaves)
+            tree.products_of_mid[tree.mid_of_leaf[leaf]].append(number)
+            sku = sku_of(number)
+            name = f"{rng.choice(BRANDS)} {rng.choice(NOUNS)} line{number // LINE_SIZE:05d}"
+            description = f"A {name.lower()} for trade and home use."
+            products.append(
+                {
+                    "id": number + 1,
+                    "sku": sku,
+                    "name": name,
+                    "description": description,
+                    "status": "ACTIVE" if number % 37 else "DISCONTINUED",
+                    "category_id": leaf,
+                    "search_text": search_text_of(sku, name, description),
+                }
+            )
+            cents = rng.randrange(199, 49_999)
+            if number % 31:
+                prices.append({"product_id": number + 1, "currency": "USD", "amount_minor": cents})
+            prices.append({"product_id": number + 1, "currency": "EUR", "amount_minor": cents * 92 // 100})
+            if number % 3 == 0:
+                members.append({"product_id": number + 1, "group_id": rng.randrange(GROUPS) + 1})
+        await session.execute(insert(Product), products)
+        await session.execute(insert(ProductPrice), prices)
+        await session.execute(insert(ProductGroupMember), members)
+
+
+async def load_stores(session: Any, tree: Tree, start: int, stop: int) -> None:
+    resellers, stores, assortment, rules, contents = [], [], [], [], []
+    for number in range(start, stop):
+        rng = random.Random(f"store-{number}")
+        resellers.append(
+            {
+                "id": number + 1,
+                "code": f"res{number}",
+                "name": f"Reseller {number}",
+                "status": "APPROVED",
+                "contact_email": f"r{number}@bench.example",
+            }
+        )
+        slug = f"store-{number:04d}"
+        stores.append(
+            {
+                "id": number + 1,
+                "slug": slug,
+                "name": f"Store {number}",
+                "reseller_id": number + 1,
+                "currency": "USD",
+                "status": "OPEN",
+            }
+        )
+        mids = rng.sample(tree.mids, 3)
+        tree.stores.append((slug, mids))
+        pool = [n for mid in mids for n in tree.products_of_mid[mid]]
+        groups = rng.sample(range(1, GROUPS + 1), 6)
+        excluded_leaves = [rng.choice(tree.leaves_of_mid[mid]) for mid in mids[:2]]
+        excluded = rng.sample(pool, min(300, len(pool) // 3))
+        store_id = number + 1
+        assortment += [
+            {"store_id": store_id, "mode": "INCLUDE", "scope": "CATEGORY", "target_id": m} for m in mids
+        ]
+        assortment.append({"store_id": store_id, "mode": "INCLUDE", "scope": "GROUP", "target_id": groups[0]})
+        assortment += [
+            {"store_id": store_id, "mode": "EXCLUDE", "scope": "CATEGORY", "target_id": leaf}
+            for leaf in excluded_leaves
+        ]
+        assortment += [
+            {"store_id": store_id, "mode": "EXCLUDE", "scope": "SKU", "target_id": n + 1} for n in excluded
+        ]
+        store_rules: list[tuple[str, int | None, int | None, int | None]] = [("ALL", None, 1500, None)]
+        store_rules += [("CATEGORY", m, rng.randrange(-2000, 3000), None) for m in mids]
+        store_rules += [
+            ("CATEGORY", rng.choice(tree.leaves_of_mid[m]), None, rng.randrange(100, 90_000)) for m in mids
+        ]
+        store_rules += [("GROUP", g, rng.randrange(-3000, 1000), None) for g in groups[1:]]
+        store_rules += [("SKU", n + 1, None, rng.randrange(100, 90_000)) for n in rng.sample(pool, 8)]
+        rules += [
+            {
+                "store_id": store_id,
+                "position": i,
+                "scope": s,
+                "target_id": t,
+                "markup_bp": m,
+                "fixed_minor": f,
+            }
+            for i, (s, t, m, f) in enumerate(store_rules)
+        ]
+        contents += [
+            {
+                "store_id": store_id,
+                "product_id": n + 1,
+                "name": f"Store {number} special {n}",
+                "description": "Our pick.",
+            }
+            for n in rng.sample(pool, 50)
+        ]
+    for model, rows in (
+        (Reseller, resellers),
+        (Store, stores),
+        (StoreAssortmentRule, assortment),
+        (StorePriceRule, rules),
+        (StoreProductContent, contents),
+    ):
+        for first in range(0, len(rows), CHUNK):
+            await session.execute(insert(model), rows[first : first + CHUNK])
+
+
+async def grow(url: str, tree: Tree, products: tuple[int, int], stores: tuple[int, int]) -> float:
+    """Load products and stores (start, stop) in bulk; answers the seconds it took."""
+    started = time.perf_counter()
+    async with open_resources(Settings(_env_file=None, database_url=url)) as resources:
+        async with resources.session_factory() as session, session.begin():
+            if products[0] == 0:
+                tree.__init__()  # type: ignore[misc]
+                fresh = await load_tree(session)
+                tree.__dict__.update(fresh.__dict__)
+            dialect = session.bind.dialect.name
+            # Bulk load as a DBA would: the text index is rebuilt once after, not row by row.
+            if dialect == "sqlite":
+                await session.execute(text("DROP TRIGGER products_search_ai"))
+            else:
+                await session.execute(text("DROP INDEX ix_products_search_trgm"))
+            await load_products(session, tree, *products)
+            if dialect == "sqlite":
+                await session.execute(text(SQLITE_SEARCH_DDL[1]))
+                await session.execute(text("INSERT INTO product_search(product_search) VALUES ('rebuild')"))
+            else:
+                await session.execute(
+                    text(
+                        "CREATE INDEX ix_products_search_trgm ON products USING gin (search_text gin_trgm_ops)"
+                    )
+                )
+            await load_stores(session, tree, *stores)
+            if session.bind.dialect.name == "postgresql":
+                for table in ("categories", "product_groups", "products", "resellers", "stores"):
+                    await session.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                        )
+                    )
+        async with resources.engine.connect() as connection:
+            # What a running database has: PostgreSQL's autovacuum analyses tables this size on its own.
+            if connection.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def request_maker(tree: Tree, product_count: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+
+    def store_page() -> dict[str, Any]:
+        slug, _ = rng.choice(tree.stores)
+        after = encode_cursor("store-product", [sku_of(rng.randrange(product_count))])
+        return {"query": STORE_PAGE, "variables": {"slug": slug, "after": after}}
+
+    def store_search() -> dict[str, Any]:
+        slug, _ = rng.choice(tree.stores)
+        return {"query": STORE_SEARCH, "variables": {"slug": slug, "search": f"line{SEARCH_LINE:05d}"}}
+
+    def store_product() -> dict[str, Any]:
+        slug, mids = rng.choice(tree.stores)
+        number = rng.choice(tree.products_of_mid[rng.choice(mids)])
+        return {"query": STORE_PRODUCT, "variables": {"slug": slug, "sku": sku_of(number)}}
+
+    return {"store_page": store_page, "store_search": store_search, "store_product": store_product}
+
+
+def check_answer(name: str, answer: dict[str, Any]) -> None:
+    if answer.get("errors") or answer["data"]["store"] is None:
+        raise RuntimeError(f"{name}: unexpected answer {str(answer)[:300]}")
+
+
+async def statements_of(url: str, makers: dict[str, Any]) -> dict[str, int]:
+    """SQL statements one request of each operation sends, counted in process on the same database."""
+    counts: dict[str, int] = {}
+    app = create_app(Settings(_env_file=None, database_url=url))
+    async with app.router.lifespan_context(app):
+        engine = app.state.resources_holder["resources"].engine
+        statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.bench") as client:
+            for name, make in makers.items():
+                body = make()
+                await client.post("/graphql", json=body)
+                statements.clear()
+                check_answer(name, (await client.post("/graphql", json=body)).json())
+                counts[name] = len(statements)
+    return counts
+
+
+async def time_operation(graphql_url: str, name: str, make: Any, requests: int) -> dict[str, float]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        found: list[int] = []
+
+        async def once() -> float:
+            body = make()
+            started = time.perf_counter()
+            response = await client.post(graphql_url, json=body)
+            elapsed = time.perf_counter() - started
+            answer = response.json()
+            check_answer(name, answer)
+            store = answer["data"]["store"]
+            found.append(
+                len(store["products"]["edges"]) if "products" in store else int(bool(store["product"]))
+            )
+            return elapsed
+
+        for _ in range(max(10, requests // 10)):  # warm-up: connections, caches, plans
+            await once()
+        found.clear()
+        started = time.perf_counter()
+        latencies = sorted([await once() for _ in range(requests)])
+        sequential = requests / (time.perf_counter() - started)
+        mean_found = statistics.mean(found)
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                await once()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(requests // 8) for _ in range(8)))
+        concurrent = (requests // 8 * 8) / (time.perf_counter() - started)
+    return {
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        "rps_sequential": round(sequential, 1),
+        "rps_8_in_flight": round(concurrent, 1),
+        "mean_products_answered": round(mean_found, 1),
+    }
+
+
+async def measure(url: str, tree: Tree, product_count: int, requests: int) -> dict[str, Any]:
+    counts = await statements_of(url, request_maker(tree, product_count, 1))
+    makers = request_maker(tree, product_count, 2)
+    result: dict[str, Any] = {}
+    async with served(url) as graphql_url:
+        for name, make in makers.items():
+            result[name] = {
+                **await time_operation(graphql_url, name, make, requests),
+                "sql_statements": counts[name],
+            }
+    return result
+
+
+async def bench_backend(url: str, sizes: list[tuple[int, int]], requests: int) -> dict[str, Any]:
+    await asyncio.to_thread(upgrade, url)
+    tree = Tree()
+    loaded = (0, 0)
+    by_size: dict[str, Any] = {}
+    for products, stores in sizes:
+        seconds = await grow(url, tree, (loaded[0], products), (loaded[1], stores))
+        loaded = (products, stores)
+        label = f"{products} products, {stores} stores"
+        print(
+            f"{url.split(':')[0]}: loaded {label} in {seconds:.1f} s; measuring", file=sys.stderr, flush=True
+        )
+        by_size[label] = {"load_seconds": round(seconds, 1), **await measure(url, tree, products, requests)}
+    small, large = by_size[next(iter(by_size))], by_size[list(by_size)[-1]]
+    names = ("store_page", "store_search", "store_product")
+    ratios = {name: round(large[name]["p50_ms"] / small[name]["p50_ms"], 2) for name in names}
+    return {"sizes": by_size, "p50_ratio": ratios, "within_1_5x": all(r <= 1.5 for r in ratios.values())}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default="10000:10,200000:1000", help="products:stores,…")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    sizes = [(int(p), int(s)) for p, s in (part.split(":") for part in args.sizes.split(","))]
+    report: dict[str, Any] = {
+        "machine": {
+            "nproc": os.cpu_count(),
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+            "python": sys.version.split()[0],
+        },
+        "overlay_per_store": "3 included categories + 1 group, 2 excluded categories + 300 SKUs, 20 price rules, 50 content overrides",
+    }
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory(prefix="hub-bench-stores-") as folder:
+                report["sqlite"] = await bench_backend(
+                    f"sqlite+aiosqlite:///{folder}/hub.db", sizes, args.requests
+                )
+        else:
+            name = f"hub_bench_stores_{os.getpid()}"
+            await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
+            try:
+                url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
+                report["postgresql"] = await bench_backend(url, sizes, args.requests)
+            finally:
+                await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    report["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,260 @@
+"""How tests/test_permissions.py calls each operation of resolvers.access.OPERATIONS.
+
+One `Case` per entry of OPERATIONS: a GraphQL document that reaches the
+operation (for a nested field, by every path a caller might have to its parent
+object), the variables for one caller, and the response key of the field under
+test. Each caller runs the document once, in the order of CALLERS; mutations
+get variables of their own per caller, so that every allowed call has
+something to do. A domain that adds an OPERATIONS entry adds its case here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hub_graphql.types.common import global_id
+from tests.quote_data import quote_world
+from tests.stores_factory import permission_store
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: `key` is unique (a role, `anonymous`, or a variant such as a suspended reseller's admin)."""
+
+    key: str
+    role: str | None
+    reseller_code: str | None = None
+    distributor_code: str | None = None
+    reseller_approved: bool = True
+
+    @property
+    def own_reseller(self) -> str:
+        return self.reseller_code or "R-APPROVED"
+
+    @property
+    def own_distributor(self) -> str:
+        return self.distributor_code or "D-ONE"
+
+
+Variables = Callable[[Caller], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    document: str
+    field: str
+    """The response key of the operation under test (a root field, or a field of a nested object)."""
+    variables: Variables = lambda caller: {}
+    setup: Callable[[Any, Any], Awaitable[None]] | None = None
+    """Rows the case needs beyond partner_world (called with the hub and the world)."""
+
+
+# Quote request 1 and quote 1 of tests/quote_data.py quote_world, by their global ids.
+QUOTE_REQUEST = {"id": global_id("QuoteRequest", 1)}
+QUOTE = {"id": global_id("DistributorQuote", 1)}
+
+
+def _reseller_field(selection: str) -> str:
+    # Staff and a reseller's users reach a reseller by code; a distributor's reps through their distributor.
+    return f"""query($reseller: String!, $distributor: String!) {{
+  reseller(code: $reseller) {{ code {selection} }}
+  distributor(code: $distributor) {{ code resellers {{ code {selection} }} }}
+}}"""
+
+
+def _partner_vars(caller: Caller) -> dict[str, Any]:
+    return {"reseller": caller.own_reseller, "distributor": caller.own_distributor}
+
+
+def _slug(caller: Caller) -> str:
+    return caller.key.lower().replace("_", "-").replace("@", "-")
+
+
+CASES: dict[str, Case] = {
+    # ---------------------------------------------------------------- catalog
+    "Mutation.upsertCategories": Case(
+        'mutation($code: String!) { upsertCategories(input: [{code: $code, name: "C"}]) { userErrors { code } } }',
+        "upsertCategories",
+        lambda c: {"code": f"cat-{_slug(c)}"},
+    ),
+    "Mutation.upsertProducts": Case(
+        'mutation($sku: String!) { upsertProducts(input: [{sku: $sku, name: "P"}]) { userErrors { code } } }',
+        "upsertProducts",
+        lambda c: {"sku": f"SKU-{_slug(c)}"},
+    ),
+    "Mutation.upsertProductGroups": Case(
+        'mutation($code: String!) { upsertProductGroups(input: [{code: $code, name: "G"}]) { userErrors { code } } }',
+        "upsertProductGroups",
+        lambda c: {"code": f"grp-{_slug(c)}"},
+    ),
+    # ---------------------------------------------------------------- partners and access
+    "Mutation.login": Case(
+        'mutation { login(email: "nobody@x.example", password: "wrong-password") { token userErrors { code } } }',
+        "login",
+    ),
+    "Mutation.registerReseller": Case(
+        """mutation($code: String!, $email: String!) {
+  registerReseller(input: {code: $code, name: "New", contactEmail: $email, password: "long-enough-pw"}) {
+    reseller { code status } userErrors { code }
+  }
+}""",
+        "registerReseller",
+        lambda c: {"code": f"NEW-{_slug(c)}", "email": f"{_slug(c)}@new-reseller.example"},
+    ),
+    "Mutation.createUser": Case(
+        """mutation($email: String!) {
+  createUser(input: {email: $email, password: "long-enough-pw", roles: [CATALOG_MANAGER]}) {
+    viewer { email } userErrors { code }
+  }
+}""",
+        "createUser",
+        lambda c: {"email": f"{_slug(c)}@new-user.example"},
+    ),
+    "Mutation.createDistributor": Case(
+        """mutation($code: String!) {
+  createDistributor(input: {code: $code, name: "New", quoteTransport: MANUAL}) {
+    distributor { code } userErrors { code }
+  }
+}""",
+        "createDistributor",
+        lambda c: {"code": f"NEWD-{_slug(c)}"},
+    ),
+    "Mutation.approveReseller": Case(
+        'mutation { approveReseller(code: "R-PENDING") { reseller { status } userErrors { code } } }',
+        "approveReseller",
+    ),
+    "Mutation.rejectReseller": Case(
+        'mutation { rejectReseller(code: "R-PENDING", reason: "no") { reseller { status } userErrors { code } } }',
+        "rejectReseller",
+    ),
+    "Mutation.suspendReseller": Case(
+        'mutation { suspendReseller(code: "R-OTHER", reason: "late") { reseller { status } userErrors { code } } }',
+        "suspendReseller",
+    ),
+    "Mutation.connectReseller": Case(
+        """mutation {
+  connectReseller(resellerCode: "R-OTHER", distributorCode: "D-ONE") { reseller { code } userErrors { code } }
+}""",
+        "connectReseller",
+    ),
+    "Mutation.updateHubPolicies": Case(
+        "mutation { updateHubPolicies(input: {quoteValidityHours: 48}) { hubPolicies { currencies } userErrors { code } } }",
+        "updateHubPolicies",
+    ),
+    "Query.hubPolicies": Case("{ hubPolicies { currencies defaultCurrency } }", "hubPolicies"),
+    "HubPolicies.resellerApproval": Case("{ hubPolicies { resellerApproval } }", "resellerApproval"),
+    "HubPolicies.quoteValidityHours": Case("{ hubPolicies { quoteValidityHours } }", "quoteValidityHours"),
+    "HubPolicies.liveQuoteTimeoutMs": Case("{ hubPolicies { liveQuoteTimeoutMs } }", "liveQuoteTimeoutMs"),
+    "HubPolicies.paymentMethods": Case("{ hubPolicies { paymentMethods } }", "paymentMethods"),
+    "Query.distributors": Case("{ distributors { code } }", "distributors"),
+    "Query.distributor": Case(
+        "query($d: String!) { distributor(code: $d) { code } }",
+        "distributor",
+        lambda c: {"d": c.own_distributor},
+    ),
+    "Query.resellers": Case("{ resellers { totalCount edges { node { code } } } }", "resellers"),
+    "Query.reseller": Case(
+        "query($r: String!) { reseller(code: $r) { code } }", "reseller", lambda c: {"r": c.own_reseller}
+    ),
+    "Reseller.statusHistory": Case(
+        _reseller_field("statusHistory { toStatus }"), "statusHistory", _partner_vars
+    ),
+    "Reseller.distributors": Case(_reseller_field("distributors { code }"), "distributors", _partner_vars),
+    "Distributor.resellers": Case(
+        "query($d: String!) { distributor(code: $d) { resellers { code } } }",
+        "resellers",
+        lambda c: {"d": c.own_distributor},
+    ),
+    # ---------------------------------------------------------------- stores (tests/stores_factory.py)
+    "Mutation.createStore": Case(
+        """mutation($reseller: String!, $slug: String!) {
+  createStore(input: {resellerCode: $reseller, slug: $slug, name: "New"}) { store { slug } userErrors { code } }
+}""",
+        "createStore",
+        lambda c: {"reseller": c.own_reseller, "slug": f"new-{_slug(c)}"},
+        permission_store,
+    ),
+    "Mutation.updateStore": Case(
+        """mutation($name: String!) {
+  updateStore(slug: "perm-shop", input: {name: $name}) { store { name } userErrors { code } }
+}""",
+        "updateStore",
+        lambda c: {"name": f"Renamed by {c.key}"},
+        permission_store,
+    ),
+    "Mutation.setStoreAssortment": Case(
+        """mutation {
+  setStoreAssortment(slug: "perm-shop", input: {excludeSkus: ["P-STORE"]}) { store { slug } userErrors { code } }
+}""",
+        "setStoreAssortment",
+        setup=permission_store,
+    ),
+    "Mutation.setStorePriceRules": Case(
+        """mutation {
+  setStorePriceRules(slug: "perm-shop", rules: [{scope: ALL, markupPercent: "10"}]) {
+    store { slug } userErrors { code }
+  }
+}""",
+        "setStorePriceRules",
+        setup=permission_store,
+    ),
+    "Mutation.setStoreProductContent": Case(
+        """mutation($name: String!) {
+  setStoreProductContent(slug: "perm-shop", sku: "P-STORE", input: {name: $name}) { store { slug } userErrors { code } }
+}""",
+        "setStoreProductContent",
+        lambda c: {"name": f"Named by {c.key}"},
+        permission_store,
+    ),
+    "Store.priceRules": Case(
+        '{ store(slug: "perm-shop") { slug priceRules { scope } } }', "priceRules", setup=permission_store
+    ),
+    # ---------------------------------------------------------------- quotes (tests/quote_data.py quote_world)
+    "Product.liveQuotes": Case(
+        '{ product(sku: "P-ONE") { liveQuotes(quantity: 1) { sku } } }', "liveQuotes", setup=quote_world
+    ),
+    "Query.quoteRequest": Case(
+        "query($id: ID!) { quoteRequest(id: $id) { id } }",
+        "quoteRequest",
+        lambda c: QUOTE_REQUEST,
+        quote_world,
+    ),
+    "Query.quoteRequests": Case("{ quoteRequests { totalCount } }", "quoteRequests", setup=quote_world),
+    "Mutation.requestQuote": Case(
+        """mutation {
+  requestQuote(input: {items: [{sku: "P-ONE", quantity: 1}]}) { quoteRequest { id } userErrors { code } }
+}""",
+        "requestQuote",
+        setup=quote_world,
+    ),
+    "Mutation.refreshQuotes": Case(
+        "mutation($id: ID!) { refreshQuotes(quoteRequestId: $id) { quoteRequest { id } userErrors { code } } }",
+        "refreshQuotes",
+        lambda c: QUOTE_REQUEST,
+        quote_world,
+    ),
+    "Mutation.acceptQuote": Case(
+        "mutation($id: ID!) { acceptQuote(id: $id) { quote { id } userErrors { code } } }",
+        "acceptQuote",
+        lambda c: QUOTE,
+        quote_world,
+    ),
+    "Mutation.cancelQuoteRequest": Case(
+        "mutation($id: ID!) { cancelQuoteRequest(id: $id) { quoteRequest { id } userErrors { code } } }",
+        "cancelQuoteRequest",
+        lambda c: QUOTE_REQUEST,
+        quote_world,
+    ),
+    "Mutation.respondToQuoteRequest": Case(
+        """mutation($id: ID!) {
+  respondToQuoteRequest(input: {quoteRequestId: $id, lines: [{sku: "P-ONE", quantity: 1, available: false}]}) {
+    quote { id } userErrors { code }
+  }
+}""",
+        "respondToQuoteRequest",
+        lambda c: QUOTE_REQUEST,
+        quote_world,
+    ),
+}
