@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from datasources.db import UnitOfWork
 from hub_graphql.types.common import Info
+from resolvers.errors import UserErrors
 
 R = TypeVar("R")
+
+
+class Checked(Protocol):
+    errors: UserErrors
+
+
+C = TypeVar("C", bound=Checked)
 
 
 async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
@@ -17,3 +25,15 @@ async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[R]]) -
         result = await work(unit)
     info.context.after_write()
     return result
+
+
+async def run_checked(info: Info, action: Callable[[UnitOfWork], Awaitable[C]]) -> C:
+    """Run `action` in one transaction that writes nothing when its result carries userErrors."""
+
+    async def work(unit: UnitOfWork) -> C:
+        result = await action(unit)
+        if result.errors:
+            unit.veto()
+        return result
+
+    return await run_mutation(info, work)

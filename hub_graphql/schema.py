@@ -63,7 +63,9 @@ def _should_mask(error: GraphQLError) -> bool:
 class HubSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # The hub's own errors (bad input, sign-in, permissions) are answers, not incidents: log the rest.
-        unexpected = [e for e in errors if not isinstance(e.original_error, GraphQLError) and e.original_error]
+        unexpected = [
+            e for e in errors if not isinstance(e.original_error, GraphQLError) and e.original_error
+        ]
         super().process_errors(unexpected, execution_context)
 
 

@@ -69,6 +69,8 @@ class ProductFilterData:
 class UpsertResult:
     errors: UserErrors = field(default_factory=UserErrors)
     codes: list[str] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # type: ignore[type-arg]
+    """The rows written, in input order (filled in by the caller that needs them)."""
 
 
 # ---------------------------------------------------------------- reads

@@ -237,7 +237,7 @@ async def test_a_second_import_updates_by_sku_and_keeps_what_a_line_leaves_out(
     assert jigsaw["attributes"] == [{"name": "weight_kg", "value": "2.1"}]
 
 
-SEARCH = 'query($term: String!) { products(first: 10, filter: { search: $term }) { edges { node { sku } } } }'
+SEARCH = "query($term: String!) { products(first: 10, filter: { search: $term }) { edges { node { sku } } } }"
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -67,7 +67,9 @@ def test_migrations_make_every_model_change(database_url: str) -> None:
     check(database_url)
 
 
-@pytest.mark.parametrize(("copy", "name"), [(CONTRACT, "hub.graphql"), (DISTRIBUTOR_CONTRACT, "distributor-quote.graphql")])
+@pytest.mark.parametrize(
+    ("copy", "name"), [(CONTRACT, "hub.graphql"), (DISTRIBUTOR_CONTRACT, "distributor-quote.graphql")]
+)
 def test_the_project_copies_of_the_contracts_are_current(copy: Path, name: str) -> None:
     shared = SHARED_CONTRACTS / name
     if not shared.exists():
@@ -75,3 +77,14 @@ def test_the_project_copies_of_the_contracts_are_current(copy: Path, name: str) 
     assert copy.read_text(encoding="utf-8") == shared.read_text(encoding="utf-8"), (
         f"{copy.relative_to(ROOT)} differs from {shared}: copy the new contract in"
     )
+
+
+def test_the_graphiql_examples_are_valid_operations() -> None:
+    from graphql import validate
+
+    from hub_graphql.app import EXAMPLES_FILE
+    from hub_graphql.schema import build_schema
+
+    document = parse(EXAMPLES_FILE.read_text(encoding="utf-8"))
+    assert len(document.definitions) >= 8
+    assert validate(build_schema()._schema, document) == []

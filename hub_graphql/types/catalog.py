@@ -14,7 +14,7 @@ from datasources.catalog import models
 from datasources.catalog.queries import ProductQuery, all_groups, root_categories
 from datasources.db import UnitOfWork
 from datasources.pagination import Page
-from hub_graphql.mutations import run_mutation
+from hub_graphql.mutations import run_checked
 from hub_graphql.permissions import guarded
 from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, global_id
 from resolvers import catalog
@@ -358,14 +358,14 @@ async def _upsert(
 ) -> tuple[list[UserError], list | None]:
     """Run a catalog upsert; answers (userErrors, the rows it wrote, or None when it wrote nothing)."""
 
-    async def work(unit: UnitOfWork) -> tuple[list[UserError], list | None]:
+    async def work(unit: UnitOfWork) -> catalog.UpsertResult:
         result = await action(unit.session)
-        if result.errors:
-            unit.veto()
-            return UserError.all(result.errors.errors), None
-        return [], await catalog.rows_by_codes(unit.session, model, key, result.codes)
+        if not result.errors:
+            result.rows = await catalog.rows_by_codes(unit.session, model, key, result.codes)
+        return result
 
-    return await run_mutation(info, work)
+    result = await run_checked(info, work)
+    return (UserError.all(result.errors.errors), None) if result.errors else ([], result.rows)
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from datasources.pagination import Page
 from datasources.partners import models
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.queries import count_resellers, distributors_list, hub_policy_in
-from hub_graphql.mutations import run_mutation
+from hub_graphql.mutations import run_checked
 from hub_graphql.permissions import guarded
 from hub_graphql.types.common import Info, Node, PageInfo, UserError, global_id
 from resolvers import partners, users
@@ -453,13 +453,7 @@ class PartnersQuery:
 async def _reseller_mutation(
     info: Info, action: Callable[[UnitOfWork], Awaitable[partners.Outcome]]
 ) -> ResellerPayload:
-    async def work(unit: UnitOfWork) -> partners.Outcome:
-        outcome = await action(unit)
-        if outcome.errors:
-            unit.veto()
-        return outcome
-
-    outcome = await run_mutation(info, work)
+    outcome = await run_checked(info, action)
     if outcome.errors or outcome.reseller is None:
         return ResellerPayload(reseller=None, user_errors=UserError.all(outcome.errors.errors))
     return ResellerPayload(reseller=Reseller.of(outcome.reseller), user_errors=[])
@@ -547,13 +541,7 @@ class PartnersMutation:
         if errors:
             return DistributorPayload(distributor=None, user_errors=UserError.all(errors.errors))
 
-        async def work(unit: UnitOfWork) -> partners.Outcome:
-            outcome = await partners.create_distributor(unit.session, data)
-            if outcome.errors:
-                unit.veto()
-            return outcome
-
-        outcome = await run_mutation(info, work)
+        outcome = await run_checked(info, lambda unit: partners.create_distributor(unit.session, data))
         if outcome.errors or outcome.distributor is None:
             return DistributorPayload(distributor=None, user_errors=UserError.all(outcome.errors.errors))
         return DistributorPayload(distributor=Distributor.of(outcome.distributor), user_errors=[])
@@ -568,13 +556,7 @@ class PartnersMutation:
             distributor_code=input.distributor_code,
         )
 
-        async def work(unit: UnitOfWork) -> users.NewUser:
-            result = await users.create_partner_user(unit.session, data)
-            if result.errors:
-                unit.veto()
-            return result
-
-        result = await run_mutation(info, work)
+        result = await run_checked(info, lambda unit: users.create_partner_user(unit.session, data))
         if result.errors or result.user is None:
             return UserPayload(viewer=None, user_errors=UserError.all(result.errors.errors))
         return UserPayload(viewer=Viewer.of_user(result.user), user_errors=[])
@@ -590,13 +572,7 @@ class PartnersMutation:
             payment_methods=input.payment_methods,
         )
 
-        async def work(unit: UnitOfWork) -> partners.PolicyOutcome:
-            outcome = await partners.update_hub_policies(unit.session, changes)
-            if outcome.errors:
-                unit.veto()
-            return outcome
-
-        outcome = await run_mutation(info, work)
+        outcome = await run_checked(info, lambda unit: partners.update_hub_policies(unit.session, changes))
         if outcome.errors or outcome.policy is None:
             return HubPoliciesPayload(hub_policies=None, user_errors=UserError.all(outcome.errors.errors))
         return HubPoliciesPayload(hub_policies=HubPolicies.of(outcome.policy), user_errors=[])

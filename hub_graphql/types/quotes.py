@@ -11,7 +11,7 @@ import strawberry
 
 from datasources.db import UnitOfWork
 from datasources.quotes import models
-from hub_graphql.mutations import run_mutation
+from hub_graphql.mutations import run_checked, run_mutation
 from hub_graphql.permissions import guarded
 from hub_graphql.types.catalog import Product
 from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, global_id, parse_global_id
@@ -404,14 +404,7 @@ async def _quote_payload(info: Info, result: workflow.Result) -> DistributorQuot
 
 async def _in_unit(info: Info, step: Callable[[UnitOfWork], Awaitable[workflow.Result]]) -> workflow.Result:
     """One unit of work that writes nothing when the step answers userErrors."""
-
-    async def work(unit: UnitOfWork) -> workflow.Result:
-        result = await step(unit)
-        if result.errors:
-            unit.veto()
-        return result
-
-    return await run_mutation(info, work)
+    return await run_checked(info, step)
 
 
 async def _ask_and_store(info: Info, ask: workflow.LiveAsk | None) -> None:

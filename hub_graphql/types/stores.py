@@ -13,7 +13,7 @@ from datasources.money import from_minor
 from datasources.stores import models
 from datasources.stores.loaders import PriceRuleRow, StoreProductRow
 from datasources.stores.queries import store_root_categories
-from hub_graphql.mutations import run_mutation
+from hub_graphql.mutations import run_checked
 from hub_graphql.permissions import guarded
 from hub_graphql.types.catalog import Category, Product, ProductFilter
 from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, global_id
@@ -307,13 +307,7 @@ class StorePayload:
 async def _store_mutation(
     info: Info, action: Callable[[UnitOfWork], Awaitable[stores.StoreResult]]
 ) -> StorePayload:
-    async def work(unit: UnitOfWork) -> stores.StoreResult:
-        result = await action(unit)
-        if result.errors:
-            unit.veto()
-        return result
-
-    return StorePayload.of(await run_mutation(info, work))
+    return StorePayload.of(await run_checked(info, action))
 
 
 @strawberry.type
