@@ -17,6 +17,7 @@ from resolvers.catalog import (
     upsert_product_groups,
     validate_products,
 )
+from resolvers.errors import UserErrors
 
 SEED = 20261127
 PRODUCTS_PER_LEAF = 42
@@ -199,12 +200,17 @@ async def seed(session_factory: async_sessionmaker[AsyncSession], report) -> Non
 
 async def _seed(session: AsyncSession) -> None:
     result = await upsert_categories(session, sample_categories())
-    assert not result.errors, result.errors
+    _check(result.errors)
     result = await upsert_product_groups(session, [ProductGroupData(code, name) for code, name in GROUPS])
-    assert not result.errors, result.errors
+    _check(result.errors)
     currencies = list((await hub_policy_for_update(session)).currencies)
     products = sample_products()
     for start in range(0, len(products), 1000):
         product_writes, errors = await validate_products(session, products[start : start + 1000], currencies)
-        assert not errors, errors
+        _check(errors)
         await writes.upsert_products(session, [w for w in product_writes if w is not None])
+
+
+def _check(errors: UserErrors) -> None:
+    if errors:
+        raise RuntimeError(f"the sample catalog is inconsistent: {errors.errors}")
