@@ -400,3 +400,23 @@ async def test_a_product_page_costs_the_same_statements_for_10_and_100(
 
     assert counts[10] == counts[100]
     assert counts[100] <= 8, count_queries.statements
+
+
+async def test_search_checks_the_whole_term_whichever_trigrams_the_index_is_asked_for(hub: Hub) -> None:
+    # On SQLite the index is asked only for the term's rarest trigrams; the rest must still match.
+    token = await catalog_manager(hub)
+    await seed_tree(hub, token)
+    names = {"L-1": "Drill line00021", "L-2": "Drill line00012", "L-3": 'Cable 3" line00021x', "L-4": "Saw"}
+    await hub.query(
+        UPSERT_PRODUCTS, {"input": [product(sku, name=name) for sku, name in names.items()]}, token=token
+    )
+
+    async def skus(term: str) -> list[str]:
+        data = await hub.query(PRODUCTS, {"filter": {"search": term}})
+        return [e["node"]["sku"] for e in data["products"]["edges"]]
+
+    assert await skus("line00021") == ["L-1", "L-3"]
+    assert await skus("drill line00013") == []
+    assert await skus("drill line00012") == ["L-2"]
+    assert await skus('3" line') == ["L-3"]
+    assert await skus("line00021q") == []
