@@ -303,7 +303,8 @@ async def grow(url: str, tree: Tree, products: tuple[int, int], stores: tuple[in
                 await session.execute(text("DROP INDEX ix_products_search_trgm"))
             await load_products(session, tree, *products)
             if dialect == "sqlite":
-                await session.execute(text(SQLITE_SEARCH_DDL[1]))
+                for statement in SQLITE_SEARCH_DDL:  # CREATE … IF NOT EXISTS: brings back the dropped trigger
+                    await session.execute(text(statement))
                 await session.execute(text("INSERT INTO product_search(product_search) VALUES ('rebuild')"))
             else:
                 await session.execute(

@@ -111,8 +111,6 @@ PG_SEARCH_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 SQLITE_SEARCH_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS product_search USING fts5("
     "search_text, content='products', content_rowid='id', tokenize='trigram')",
-    # How many products hold each trigram: a search asks the index only for its rarest ones.
-    "CREATE VIRTUAL TABLE IF NOT EXISTS product_search_vocab USING fts5vocab(product_search, 'row')",
     "CREATE TRIGGER IF NOT EXISTS products_search_ai AFTER INSERT ON products BEGIN "
     "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
     "CREATE TRIGGER IF NOT EXISTS products_search_ad AFTER DELETE ON products BEGIN "
@@ -125,11 +123,7 @@ SQLITE_SEARCH_DDL = (
 )
 PG_ONLY_INDEXES = frozenset({"ix_products_search_trgm"})
 SEARCH_SHADOW_TABLES = frozenset(
-    {
-        "product_search",
-        "product_search_vocab",
-        *(f"product_search_{s}" for s in ("data", "idx", "docsize", "config", "content")),
-    }
+    {"product_search", *(f"product_search_{s}" for s in ("data", "idx", "docsize", "config", "content"))}
 )
 
 event.listen(Base.metadata, "before_create", DDL(PG_SEARCH_EXTENSION).execute_if(dialect="postgresql"))

@@ -34,32 +34,15 @@ def category_subtree_ids(code: str) -> Select[tuple[int]]:
     return select(Category.id).where(Category.path.startswith(root_path))
 
 
-RAREST_TRIGRAMS = 2
-"""How many of a search term's trigrams the SQLite index is asked for."""
-
-
 def search_condition(term: str, dialect: str) -> ColumnElement[bool]:
     needle = term.strip().lower()
-    substring = Product.search_text.contains(needle, autoescape=True)
-    if dialect != "sqlite" or len(needle) < MIN_INDEXED_SEARCH:
-        return substring
-    # FTS5 matches a phrase by reading the whole posting list of every trigram in it, and a common
-    # trigram ("lin" of "line…") is held by a share of the catalog: the lookup would grow with the
-    # catalog although the matches do not. So the index is asked only for the needle's rarest
-    # trigrams (document counts from the fts5vocab table; a trigram no product holds counts 0 and
-    # matches nothing), and the candidates are checked against the whole needle with LIKE.
-    trigrams = sorted({needle[i : i + 3] for i in range(len(needle) - 2)})
-    values = ", ".join(f"(:trigram{i})" for i in range(len(trigrams)))
-    rarest = (
-        "SELECT '\"' || group_concat(replace(t.column1, '\"', '\"\"'), '\" AND \"') || '\"' FROM ("
-        f"SELECT t.column1 FROM (VALUES {values}) AS t "
-        "LEFT JOIN product_search_vocab AS v ON v.term = t.column1 "
-        f"ORDER BY coalesce(v.doc, 0), t.column1 LIMIT {RAREST_TRIGRAMS}) AS t"
-    )
-    matches = text(f"SELECT rowid FROM product_search WHERE product_search MATCH ({rarest})").bindparams(
-        **{f"trigram{i}": trigram for i, trigram in enumerate(trigrams)}
-    )
-    return and_(Product.id.in_(matches.columns(literal_column("rowid"))), substring)
+    if dialect == "sqlite" and len(needle) >= MIN_INDEXED_SEARCH:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        matches = text("SELECT rowid FROM product_search WHERE product_search MATCH :phrase").bindparams(
+            phrase=phrase
+        )
+        return Product.id.in_(matches.columns(literal_column("rowid")))
+    return Product.search_text.contains(needle, autoescape=True)
 
 
 def product_conditions(query: ProductQuery, dialect: str) -> list[ColumnElement[bool]]:

@@ -294,7 +294,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS product_search_vocab")
         op.execute("DROP TABLE IF EXISTS product_search")
     op.drop_table("product_prices")
     with op.batch_alter_table("product_group_members", schema=None) as batch_op:
