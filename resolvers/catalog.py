@@ -128,7 +128,9 @@ async def upsert_categories(session: AsyncSession, rows: Sequence[CategoryData])
         errors.add("TOO_MANY", f"At most {MAX_UPSERT_ROWS} categories per call.", "input")
         return result
     existing = {c.code: c for c in await writes.all_categories(session)}
-    parent_of = {code: _code_of_id(existing, c.parent_id) for code, c in existing.items()}
+    code_of_id = {c.id: code for code, c in existing.items()}
+    parent_of = {code: code_of_id.get(c.parent_id) for code, c in existing.items()}
+    batch_codes = {r.code.strip() for r in rows}
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
         code = row.code.strip()
@@ -154,11 +156,7 @@ async def upsert_categories(session: AsyncSession, rows: Sequence[CategoryData])
         if not row.name.strip():
             errors.add("REQUIRED", "A category needs a name.", "input", index, "name")
         parent_code = (row.parent_code or "").strip() or None
-        if (
-            parent_code is not None
-            and parent_code not in existing
-            and parent_code not in {r.code.strip() for r in rows}
-        ):
+        if parent_code is not None and parent_code not in existing and parent_code not in batch_codes:
             errors.add("NOT_FOUND", f"No category has the code {parent_code}.", "input", index, "parentCode")
             continue
         parent_of[code] = parent_code
@@ -193,15 +191,6 @@ async def upsert_categories(session: AsyncSession, rows: Sequence[CategoryData])
     await session.flush()
     result.codes = list(seen)
     return result
-
-
-def _code_of_id(categories: dict[str, Category], category_id: int | None) -> str | None:
-    if category_id is None:
-        return None
-    for code, category in categories.items():
-        if category.id == category_id:
-            return code
-    return None
 
 
 def _has_cycle(code: str, parent_of: dict[str, str | None]) -> bool:
