@@ -85,21 +85,26 @@ def catalog_import(
 ) -> None:
     """Import products from CSV or JSON Lines; writes nothing when a line is bad, unless --skip-invalid."""
     from resolvers.catalog_import import import_products
+    from resolvers.catalog_reader import UnreadableFile
 
     total = _count_lines(file)
-    with Progress(
-        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as progress:
-        task = progress.add_task("import", total=total)
-        report = _run_with_resources(
-            lambda r: import_products(
-                r.session_factory,
-                file,
-                skip_invalid=skip_invalid,
-                batch_size=batch_size,
-                progress=lambda n: progress.advance(task, n),
+    try:
+        with Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            task = progress.add_task("import", total=total)
+            report = _run_with_resources(
+                lambda r: import_products(
+                    r.session_factory,
+                    file,
+                    skip_invalid=skip_invalid,
+                    batch_size=batch_size,
+                    progress=lambda n: progress.advance(task, n),
+                )
             )
-        )
+    except UnreadableFile as error:
+        console.print(f"[red]{error}; nothing was imported[/red]", highlight=False)
+        raise typer.Exit(1) from None
     for rejected in report.rejected:
         console.print(f"[red]line {rejected.line}[/red]: {rejected.message}", highlight=False)
     if report.rejected and not skip_invalid:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 
 from datasources.pagination import MAX_PAGE_SIZE, InvalidCursor, decode_cursor
+
+# Re-exported: the mutations know them from here.
+from resolvers.user_errors import UserErrorData as UserErrorData
+from resolvers.user_errors import UserErrors as UserErrors
 
 
 class HubError(GraphQLError):
@@ -28,31 +31,6 @@ def forbidden(message: str = "You are not allowed to do this.") -> HubError:
 
 def bad_input(message: str) -> HubError:
     return HubError(message, "BAD_USER_INPUT")
-
-
-@dataclass(frozen=True)
-class UserErrorData:
-    """A mutation's complaint about its input: `field` is the path to the bad value."""
-
-    message: str
-    code: str
-    field: list[str] | None = None
-
-
-@dataclass
-class UserErrors:
-    """Collects a mutation's userErrors; a mutation writes nothing while it holds any."""
-
-    errors: list[UserErrorData] = field(default_factory=list)
-
-    def add(self, code: str, message: str, *path: str | int) -> None:
-        self.errors.append(UserErrorData(message=message, code=code, field=[str(p) for p in path] or None))
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)
-
-    def extend(self, others: Sequence[UserErrorData]) -> None:
-        self.errors.extend(others)
 
 
 def check_page_size(first: int | None, *, maximum: int = MAX_PAGE_SIZE) -> int:

@@ -12,6 +12,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from hub_graphql.cli import app
+from resolvers.catalog_import import ReaderFailed, import_products
 from tests.harness import Hub
 
 UPSERT_CATEGORIES = """
@@ -266,3 +267,83 @@ async def test_the_search_index_follows_imports_and_the_next_upsert(hub: Hub, tm
     )
     assert await found("jigsaw") == []
     assert await found("scroll") == ["SAW-1"]
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_sku_twice_in_one_file_is_rejected_even_in_different_batches(
+    hub: Hub, tmp_path: Path
+) -> None:
+    # given: DR-1 on line 2 and again on line 5, two batches apart
+    token = await prepare_catalog(hub)
+    file = tmp_path / "products.csv"
+    file.write_text(CSV_GOOD + "DR-1,Cordless drill again,,,drills,,,1.00,\n", encoding="utf-8")
+    # when
+    result = await hub_import(str(file), "--batch-size", "1")
+    # then
+    assert result.exit_code == 1
+    assert "line 5" in result.output and "DR-1 appears twice" in result.output
+    assert "1 lines rejected; nothing was imported" in result.output
+    assert await all_products(hub, token) == {}
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_csv_file_that_is_not_utf8_is_refused_with_its_first_bad_line(
+    hub: Hub, tmp_path: Path
+) -> None:
+    # given: a spreadsheet's Latin-1 export, the bad byte on line 3
+    token = await prepare_catalog(hub)
+    file = tmp_path / "products.csv"
+    file.write_bytes(
+        (CSV_HEADER + "DR-1,Drill,,,drills,,,1.00,\nDR-2,Perceuse à main,,,drills,,,2.00,\n").encode(
+            "latin-1"
+        )
+    )
+    # when
+    result = await hub_import(str(file))
+    # then
+    assert result.exit_code == 1
+    assert "line 3 is not UTF-8 text" in result.output and "nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    assert await all_products(hub, token) == {}
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_json_line_that_is_not_utf8_is_a_rejected_line(hub: Hub, tmp_path: Path) -> None:
+    token = await prepare_catalog(hub)
+    file = tmp_path / "products.jsonl"
+    file.write_bytes(
+        (json.dumps(JSONL_GOOD[0]) + "\n").encode()
+        + '{"sku": "X", "name": "Perceuse à main"}\n'.encode("latin-1")
+    )
+    result = await hub_import(str(file))
+    assert result.exit_code == 1
+    assert "line 2" in result.output and "not UTF-8 text" in result.output
+    assert await all_products(hub, token) == {}
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_csv_file_that_starts_with_a_byte_order_mark_imports(hub: Hub, tmp_path: Path) -> None:
+    # Spreadsheet programs write one before the header; it must not hide the sku column.
+    token = await prepare_catalog(hub)
+    file = tmp_path / "products.csv"
+    file.write_text("\ufeff" + CSV_GOOD, encoding="utf-8")
+    result = await hub_import(str(file))
+    assert result.exit_code == 0, result.output
+    assert_the_three_products(await all_products(hub, token))
+
+
+async def test_a_reader_that_dies_fails_the_import_with_its_reason_and_writes_nothing(
+    hub: Hub, tmp_path: Path
+) -> None:
+    # given: a file the reader process cannot open (the command checks this first; the function does not)
+    token = await prepare_catalog(hub)
+    # when / then
+    with pytest.raises(ReaderFailed, match="No such file"):
+        await import_products(hub.resources.session_factory, tmp_path / "gone.csv")
+    assert await all_products(hub, token) == {}
+    # and: the next import still works (the failed one left no lock or trigger behind)
+    file = tmp_path / "products.csv"
+    file.write_text(CSV_GOOD, encoding="utf-8")
+    report = await import_products(hub.resources.session_factory, file)
+    assert report.imported == 3 and report.written
+    assert_the_three_products(await all_products(hub, token))

@@ -20,8 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from datasources.db import Base
 
-PRODUCT_STATUSES = ("ACTIVE", "DRAFT", "DISCONTINUED")
-
 
 class Category(Base):
     __tablename__ = "categories"

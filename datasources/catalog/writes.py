@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,23 +18,10 @@ from datasources.catalog.models import (
     ProductGroupMember,
     ProductPrice,
 )
+from datasources.catalog.rows import ProductWrite
 from datasources.loading import chunks
 
 SQLITE_ROW_SEARCH_TRIGGERS = ("products_search_ai", "products_search_au")
-
-
-@dataclass
-class ProductWrite:
-    """One validated product row. A list left as None keeps what is stored; a list replaces it."""
-
-    sku: str
-    name: str
-    description: str | None
-    status: str
-    category_id: int | None
-    prices_minor: dict[str, int] | None = None
-    attributes: list[tuple[str, str]] | None = None
-    group_ids: list[int] | None = None
 
 
 def search_text_of(sku: str, name: str, description: str | None) -> str:
