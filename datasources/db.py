@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import Executable
 
+from datasources.catalog.search import SEARCH_WORDS_FUNCTION, search_words
+
 T = TypeVar("T")
 
 SQLITE_BEGIN_OPTION = "hub_sqlite_begin"
@@ -65,6 +67,8 @@ def create_engine(
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # The search index's triggers call it (datasources/catalog/search.py).
+            dbapi_connection.create_function(SEARCH_WORDS_FUNCTION, 1, search_words, deterministic=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:

@@ -305,7 +305,14 @@ async def grow(url: str, tree: Tree, products: tuple[int, int], stores: tuple[in
             if dialect == "sqlite":
                 for statement in SQLITE_SEARCH_DDL:  # CREATE … IF NOT EXISTS: brings back the dropped trigger
                     await session.execute(text(statement))
-                await session.execute(text("INSERT INTO product_search(product_search) VALUES ('rebuild')"))
+                await session.execute(
+                    text("INSERT INTO product_search(product_search) VALUES ('delete-all')")
+                )
+                await session.execute(
+                    text(
+                        "INSERT INTO product_search(rowid, words) SELECT id, hub_search_words(search_text) FROM products"
+                    )
+                )
             else:
                 await session.execute(
                     text(

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from datasources.catalog.search import SEARCH_WORDS_FUNCTION, SQLITE_SEARCH_TABLE
 from datasources.db import Base
 
 
@@ -103,21 +104,22 @@ class ProductGroupMember(Base):
     )
 
 
-# Substring search: pg_trgm's GIN index on PostgreSQL, an FTS5 trigram index on SQLite.
-# The same statements are run by the migration (migrations/versions/*_initial.py).
+# Substring search: pg_trgm's GIN index on PostgreSQL; on SQLite an FTS5 index of every word's
+# suffixes (datasources/catalog/search.py says why), kept by triggers. The migrations run the
+# same statements (migrations/versions/0005_search_words.py).
 PG_SEARCH_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+_WORDS = SEARCH_WORDS_FUNCTION
 SQLITE_SEARCH_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS product_search USING fts5("
-    "search_text, content='products', content_rowid='id', tokenize='trigram')",
+    SQLITE_SEARCH_TABLE,
     "CREATE TRIGGER IF NOT EXISTS products_search_ai AFTER INSERT ON products BEGIN "
-    "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"INSERT INTO product_search(rowid, words) VALUES (new.id, {_WORDS}(new.search_text)); END",
     "CREATE TRIGGER IF NOT EXISTS products_search_ad AFTER DELETE ON products BEGIN "
-    "INSERT INTO product_search(product_search, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); END",
+    "INSERT INTO product_search(product_search, rowid, words) "
+    f"VALUES ('delete', old.id, {_WORDS}(old.search_text)); END",
     "CREATE TRIGGER IF NOT EXISTS products_search_au AFTER UPDATE OF search_text ON products BEGIN "
-    "INSERT INTO product_search(product_search, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); "
-    "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "INSERT INTO product_search(product_search, rowid, words) "
+    f"VALUES ('delete', old.id, {_WORDS}(old.search_text)); "
+    f"INSERT INTO product_search(rowid, words) VALUES (new.id, {_WORDS}(new.search_text)); END",
 )
 PG_ONLY_INDEXES = frozenset({"ix_products_search_trgm"})
 SEARCH_SHADOW_TABLES = frozenset(

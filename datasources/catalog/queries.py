@@ -9,10 +9,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from datasources.catalog.models import Category, Product, ProductGroup, ProductGroupMember
+from datasources.catalog.search import index_query
 from datasources.db import RequestDatabase
-
-MIN_INDEXED_SEARCH = 3
-"""Shorter search terms have no trigram to look up, so they scan."""
 
 
 @dataclass(frozen=True)
@@ -35,14 +33,17 @@ def category_subtree_ids(code: str) -> Select[tuple[int]]:
 
 
 def search_condition(term: str, dialect: str) -> ColumnElement[bool]:
+    """Products whose SKU, name or description contains the term, whatever the case."""
     needle = term.strip().lower()
-    if dialect == "sqlite" and len(needle) >= MIN_INDEXED_SEARCH:
-        phrase = '"' + needle.replace('"', '""') + '"'
-        matches = text("SELECT rowid FROM product_search WHERE product_search MATCH :phrase").bindparams(
-            phrase=phrase
-        )
-        return Product.id.in_(matches.columns(literal_column("rowid")))
-    return Product.search_text.contains(needle, autoescape=True)
+    contains = Product.search_text.contains(needle, autoescape=True)
+    index_match = index_query(needle) if dialect == "sqlite" else None
+    if index_match is None:
+        return contains
+    # The index finds the products holding every word of the term; LIKE checks the whole term.
+    matches = text("SELECT rowid FROM product_search WHERE product_search MATCH :words").bindparams(
+        words=index_match
+    )
+    return and_(Product.id.in_(matches.columns(literal_column("rowid"))), contains)
 
 
 def product_conditions(query: ProductQuery, dialect: str) -> list[ColumnElement[bool]]:

@@ -10,12 +10,28 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from datasources.catalog.models import PG_SEARCH_EXTENSION, SQLITE_SEARCH_DDL
+from datasources.catalog.models import PG_SEARCH_EXTENSION
 
 revision: str = "0001_initial"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# The trigram index this revision made (0005 replaces it); frozen here, as it was.
+SQLITE_TRIGRAM_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS product_search USING fts5("
+    "search_text, content='products', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS products_search_ai AFTER INSERT ON products BEGIN "
+    "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS products_search_ad AFTER DELETE ON products BEGIN "
+    "INSERT INTO product_search(product_search, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS products_search_au AFTER UPDATE OF search_text ON products BEGIN "
+    "INSERT INTO product_search(product_search, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO product_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
 
 
 def upgrade() -> None:
@@ -287,7 +303,7 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     if dialect == "sqlite":
-        for statement in SQLITE_SEARCH_DDL:
+        for statement in SQLITE_TRIGRAM_SEARCH_DDL:
             op.execute(statement)
     # ### end Alembic commands ###
 

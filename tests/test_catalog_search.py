@@ -1,0 +1,134 @@
+"""Search: what `products(filter: {search})` answers equals a plain substring test, on both databases.
+
+SQLite narrows a search with its index of word suffixes (datasources/catalog/search.py) and checks
+the whole term after; PostgreSQL uses pg_trgm. Hypothesis generates SKUs, names and descriptions
+from an alphabet chosen to trip an index up (LIKE's wildcards, FTS5's quote and star, case,
+non-ASCII letters, a zero-width space, tabs) and terms that are pieces of them or not, and compares
+the answer with `term.strip().lower() in text`, the rule the docs state. Also: the migration that
+moved SQLite from the trigram index to this one, both ways, on a catalog that already has products.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from pathlib import Path
+
+from alembic import command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from datasources.catalog.search import index_query, search_words
+from datasources.catalog.writes import search_text_of
+from datasources.migrate import alembic_config, upgrade
+from hub_graphql.settings import Settings
+from tests.harness import open_hub
+from tests.stores_factory import clear_catalog_and_stores
+
+ALPHABET = 'ab1-%_"* ßéA\u200b\t'
+UPSERT = """
+mutation($input: [ProductInput!]!) { upsertProducts(input: $input) { userErrors { field message } } }"""
+SEARCH = """
+query($term: String!) { products(first: 100, filter: {search: $term}) { edges { node { sku } } } }"""
+
+Product = tuple[str, str, str | None]
+
+
+@st.composite
+def catalogs_and_terms(draw: st.DrawFn) -> tuple[list[Product], list[str]]:
+    words = st.text(ALPHABET, min_size=1, max_size=12)
+    products: list[Product] = []
+    for number in range(draw(st.integers(1, 6))):
+        name = draw(words).strip() or "x"
+        description = draw(st.none() | st.text(ALPHABET, max_size=24))
+        products.append((f"S{number}-{draw(st.text('ab-', max_size=3))}", name, description))
+    texts = [search_text_of(*product) for product in products]
+    terms = []
+    for _ in range(draw(st.integers(1, 6))):
+        text = draw(st.sampled_from(texts))
+        start = draw(st.integers(0, len(text)))
+        piece = text[start : start + draw(st.integers(1, 9))]
+        # two words of a text the other way round: each is in the index, the term is not in the text
+        swapped = " ".join(reversed(draw(st.permutations(text.split()))[:2]))
+        # a piece of a text, as a user might type it (other case, spaces around), or anything at all
+        terms.append(draw(st.sampled_from([piece, piece.upper(), f" {piece} ", swapped, draw(words)])))
+    return products, [term for term in terms if term.strip()]
+
+
+async def check_search(settings_: Settings, products: list[Product], terms: list[str]) -> None:
+    async with open_hub(settings_) as hub:
+        await clear_catalog_and_stores(hub)
+        token = await hub.staff()
+        rows = [{"sku": sku, "name": name, "description": description} for sku, name, description in products]
+        data = await hub.query(UPSERT, {"input": rows}, token=token)
+        assert data["upsertProducts"]["userErrors"] == []
+        texts = {sku: search_text_of(sku, name, description) for sku, name, description in products}
+        for term in terms:
+            data = await hub.query(SEARCH, {"term": term}, token=token)
+            found = [edge["node"]["sku"] for edge in data["products"]["edges"]]
+            needle = term.strip().lower()
+            assert found == sorted(sku for sku, text in texts.items() if needle in text), (term, texts)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=catalogs_and_terms())
+def test_search_finds_exactly_the_products_whose_text_contains_the_term(
+    settings: Settings, case: tuple[list[Product], list[str]]
+) -> None:
+    asyncio.run(check_search(settings, *case))
+
+
+def test_the_index_holds_every_suffix_of_three_or_more_characters_of_each_distinct_word() -> None:
+    assert search_words("dr-100 drill dr-100 ab") == ("dr-100 r-100 -100 100 drill rill ill ab")
+    # each word of the term must be the start of one of them; short words are left to LIKE
+    assert index_query("ill dr-1 a") == '"ill"* AND "dr-1"*'
+    assert index_query('3" x') is None
+    assert index_query('ab"c') == '"ab""c"*'
+    assert index_query("ab") is None
+    assert index_query("a\u200bbc") is None  # the tokenizer would split it: scan instead
+
+
+def test_the_migration_moves_an_existing_catalog_between_the_two_indexes(tmp_path: Path) -> None:
+    # given: a catalog written under the trigram index (revision 0004)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    upgrade(url, "0004_quotes")
+    raw = sqlite3.connect(tmp_path / "hub.db")
+    for number, name in enumerate(["Cordless drill line00021", "Hammer line00012"]):
+        sku = f"P-{number}-{uuid.uuid4().hex[:4]}"
+        raw.execute(
+            "INSERT INTO products (sku, name, status, search_text) VALUES (?, ?, 'ACTIVE', ?)",
+            (sku, name, search_text_of(sku, name, None)),
+        )
+    raw.commit()
+    raw.create_function("hub_search_words", 1, search_words, deterministic=True)
+
+    def suffix_matches(query: str) -> list[int]:
+        return [
+            r[0]
+            for r in raw.execute("SELECT rowid FROM product_search WHERE product_search MATCH ?", (query,))
+        ]
+
+    # when: upgraded, the suffix index holds the products already there
+    upgrade(url)
+    assert suffix_matches('"ine00021"*') == [1]
+    assert suffix_matches('"line000"*') == [1, 2]
+    # and a product written afterwards is indexed by the trigger
+    raw.execute(
+        "INSERT INTO products (sku, name, status, search_text) VALUES ('Q', 'Saw', 'ACTIVE', 'q saw')"
+    )
+    raw.commit()
+    assert suffix_matches('"saw"*') == [3]
+    # when: downgraded, the trigram index is back, with every product
+    command.downgrade(alembic_config(url), "0004_quotes")
+    trigram = [
+        r[0] for r in raw.execute("SELECT rowid FROM product_search WHERE product_search MATCH '\"line000\"'")
+    ]
+    assert trigram == [1, 2]
+    assert [
+        r[0] for r in raw.execute("SELECT rowid FROM product_search WHERE product_search MATCH 'saw'")
+    ] == [3]
