@@ -59,7 +59,7 @@ from datasources.catalog.models import (  # noqa: E402
     ProductGroupMember,
     ProductPrice,
 )
-from datasources.catalog.writes import search_text_of  # noqa: E402
+from datasources.catalog.rows import search_text_of  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
 from datasources.pagination import encode_cursor  # noqa: E402
 from datasources.partners.models import Reseller  # noqa: E402

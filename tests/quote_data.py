@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from datasources.catalog.models import Category, Product, ProductGroup, ProductGroupMember
-from datasources.catalog.writes import search_text_of
+from datasources.catalog.rows import search_text_of
 from datasources.partners.models import (
     Distributor,
     DistributorCredential,

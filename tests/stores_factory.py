@@ -15,7 +15,7 @@ from datasources.catalog.models import (
     ProductGroupMember,
     ProductPrice,
 )
-from datasources.catalog.writes import search_text_of
+from datasources.catalog.rows import search_text_of
 from datasources.partners.models import Reseller
 from datasources.stores.models import (
     Store,

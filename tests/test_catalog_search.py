@@ -19,8 +19,8 @@ from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from datasources.catalog.rows import search_text_of
 from datasources.catalog.search import index_query, search_words
-from datasources.catalog.writes import search_text_of
 from datasources.migrate import alembic_config, upgrade
 from hub_graphql.settings import Settings
 from tests.harness import open_hub

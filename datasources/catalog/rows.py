@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from datasources.catalog.search import search_words
 
 PRODUCT_STATUSES = ("ACTIVE", "DRAFT", "DISCONTINUED")
 
@@ -19,3 +21,16 @@ class ProductWrite:
     prices_minor: dict[str, int] | None = None
     attributes: list[tuple[str, str]] | None = None
     group_ids: list[int] | None = None
+    # Derived once, where the row is made: for an import that is the reader process, which
+    # takes this work off the writing process.
+    search_text: str = field(init=False)
+    search_words: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.search_text = search_text_of(self.sku, self.name, self.description)
+        self.search_words = search_words(self.search_text)
+
+
+def search_text_of(sku: str, name: str, description: str | None) -> str:
+    """What a search looks in: SKU, name and description, lower-cased."""
+    return " ".join(part for part in (sku, name, description or "") if part).lower()

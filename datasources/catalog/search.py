@@ -39,13 +39,13 @@ SQLITE_SEARCH_TABLE = (
 
 def search_words(search_text: str) -> str:
     """What the index holds for a product: each distinct word and its suffixes of 3+ characters."""
-    return " ".join(
-        [
-            word[start:]
-            for word in dict.fromkeys(search_text.split())
-            for start in range(max(len(word) - 2, 1))
-        ]
-    )
+    words: list[str] = []
+    add = words.append
+    for word in dict.fromkeys(search_text.split()):
+        add(word)
+        for start in range(1, len(word) - 2):
+            add(word[start:])
+    return " ".join(words)
 
 
 def index_query(needle: str) -> str | None:

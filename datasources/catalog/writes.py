@@ -25,10 +25,6 @@ from datasources.loading import chunks
 SQLITE_ROW_SEARCH_TRIGGERS = ("products_search_ai", "products_search_au")
 
 
-def search_text_of(sku: str, name: str, description: str | None) -> str:
-    return " ".join(part for part in (sku, name, description or "") if part).lower()
-
-
 async def ids_by_code(session: AsyncSession, model: type, codes: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in chunks(list(codes)):
@@ -89,14 +85,12 @@ async def _unindex_search(session: AsyncSession, product_ids: Sequence[int]) -> 
         )
 
 
-async def _index_search(session: AsyncSession, product_ids: Sequence[int]) -> None:
+async def _index_search(session: AsyncSession, rows: Sequence[ProductWrite], ids: dict[str, int]) -> None:
     connection = await session.connection()
-    for part in chunks(list(product_ids), _SQLITE_MAX_PARAMETERS):
+    for part in chunks(list(rows), _SQLITE_MAX_PARAMETERS // 2):
         await connection.exec_driver_sql(
-            "INSERT INTO product_search(rowid, words) "
-            f"SELECT id, {SEARCH_WORDS_FUNCTION}(search_text) FROM products "
-            f"WHERE id IN ({', '.join('?' * len(part))})",
-            tuple(part),
+            f"INSERT INTO product_search(rowid, words) VALUES {', '.join(['(?, ?)'] * len(part))}",
+            tuple([value for row in part for value in (ids[row.sku], row.search_words)]),
         )
 
 
@@ -132,7 +126,7 @@ async def upsert_products(
                 update(Product), [{"id": ids[row.sku], **_product_values(row)} for row in old_rows]
             )
     if index_search:
-        await _index_search(session, [ids[row.sku] for row in rows])
+        await _index_search(session, rows, ids)
     # Brand-new products have no children to replace.
     await _delete_children(session, old_rows, ids)
     await _insert_children(session, rows, ids, sqlite=sqlite)
@@ -173,7 +167,7 @@ async def _insert_products_sqlite(session: AsyncSession, rows: Sequence[ProductW
                 row.description,
                 row.status,
                 row.category_id,
-                search_text_of(row.sku, row.name, row.description),
+                row.search_text,
             )
         result = await connection.exec_driver_sql(
             f"INSERT INTO products ({columns}, updated_at) VALUES {placeholders} RETURNING id, sku",
@@ -197,7 +191,7 @@ async def _update_products_sqlite(
                 row.description,
                 row.status,
                 row.category_id,
-                search_text_of(row.sku, row.name, row.description),
+                row.search_text,
             )
         await connection.exec_driver_sql(
             "UPDATE products SET name = v.column2, description = v.column3, status = v.column4, "
@@ -215,7 +209,7 @@ def _product_values(row: ProductWrite) -> dict[str, object]:
         "description": row.description,
         "status": row.status,
         "category_id": row.category_id,
-        "search_text": search_text_of(row.sku, row.name, row.description),
+        "search_text": row.search_text,
     }
 
 
