@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from datasources.catalog.models import (
@@ -16,20 +15,20 @@ from datasources.catalog.models import (
     ProductPrice,
 )
 from datasources.db import RequestDatabase
-from datasources.loading import many_per_key, one_per_key
+from datasources.loading import Loader, many_per_key, one_per_key
 
 
 @dataclass
 class CatalogLoaders:
-    category_by_id: DataLoader
-    category_by_code: DataLoader
-    categories_by_parent_id: DataLoader
-    product_by_id: DataLoader
-    product_by_sku: DataLoader
-    prices_by_product_id: DataLoader
-    attributes_by_product_id: DataLoader
-    groups_by_product_id: DataLoader
-    group_by_code: DataLoader
+    category_by_id: Loader
+    category_by_code: Loader
+    categories_by_parent_id: Loader
+    product_by_id: Loader
+    product_by_sku: Loader
+    prices_by_product_id: Loader
+    attributes_by_product_id: Loader
+    groups_by_product_id: Loader
+    group_by_code: Loader
 
     @classmethod
     def create(cls, db: RequestDatabase) -> CatalogLoaders:
@@ -85,6 +84,6 @@ class CatalogLoaders:
             product_by_sku=one_per_key(products_by_skus, lambda p: p.sku),
             prices_by_product_id=many_per_key(prices_of, lambda p: p.product_id),
             attributes_by_product_id=many_per_key(attributes_of, lambda a: a.product_id),
-            groups_by_product_id=DataLoader(batch_load_fn=groups_by_product),
+            groups_by_product_id=Loader(batch_load_fn=groups_by_product),
             group_by_code=one_per_key(groups_by_codes, lambda g: g.code),
         )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from datasources.db import RequestDatabase
-from datasources.loading import many_per_key, one_per_key
+from datasources.loading import Loader, many_per_key, one_per_key
 from datasources.partners.models import (
     Distributor,
     Reseller,
@@ -20,14 +19,14 @@ from datasources.partners.models import (
 
 @dataclass
 class PartnerLoaders:
-    user_by_id: DataLoader
-    reseller_by_id: DataLoader
-    reseller_by_code: DataLoader
-    distributor_by_id: DataLoader
-    distributor_by_code: DataLoader
-    distributors_by_reseller_id: DataLoader
-    resellers_by_distributor_id: DataLoader
-    status_changes_by_reseller_id: DataLoader
+    user_by_id: Loader
+    reseller_by_id: Loader
+    reseller_by_code: Loader
+    distributor_by_id: Loader
+    distributor_by_code: Loader
+    distributors_by_reseller_id: Loader
+    resellers_by_distributor_id: Loader
+    status_changes_by_reseller_id: Loader
 
     @classmethod
     def create(cls, db: RequestDatabase) -> PartnerLoaders:
@@ -88,4 +87,4 @@ def _pairs_loader(fetch):  # type: ignore[no-untyped-def]
     async def batch(keys: list[int]) -> list[list[object]]:
         return [[row for _, row in found] for found in await pairs.batch_load_fn(keys)]
 
-    return DataLoader(batch_load_fn=batch)
+    return Loader(batch_load_fn=batch)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from datasources.db import RequestDatabase
-from datasources.loading import many_per_key, one_per_key
+from datasources.loading import Loader, many_per_key, one_per_key
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.queries import hub_policy
 from datasources.quotes.fanout import FanOutSettings, OfferKey, Outcome, fan_out
@@ -26,15 +25,15 @@ from datasources.quotes.state import QuoteState
 
 @dataclass
 class QuoteLoaders:
-    request_by_id: DataLoader
-    quote_by_id: DataLoader
-    items_by_request_id: DataLoader
-    quotes_by_request_id: DataLoader
-    lines_by_quote_id: DataLoader
-    distributor_ids_by_request_id: DataLoader
-    askable_distributors_by_reseller_id: DataLoader
+    request_by_id: Loader
+    quote_by_id: Loader
+    items_by_request_id: Loader
+    quotes_by_request_id: Loader
+    lines_by_quote_id: Loader
+    distributor_ids_by_request_id: Loader
+    askable_distributors_by_reseller_id: Loader
     """Key 0: the staff's view (every approved distributor)."""
-    offers: DataLoader
+    offers: Loader
     """OfferKey -> Outcome: one quote call per distributor per batch."""
 
     @classmethod
@@ -106,7 +105,7 @@ class QuoteLoaders:
             items_by_request_id=many_per_key(items, lambda i: i.request_id),
             quotes_by_request_id=many_per_key(quotes_of, lambda q: q.request_id),
             lines_by_quote_id=many_per_key(lines_of, lambda line: line.quote_id),
-            distributor_ids_by_request_id=DataLoader(batch_load_fn=distributor_ids),
-            askable_distributors_by_reseller_id=DataLoader(batch_load_fn=askable),
-            offers=DataLoader(batch_load_fn=offers, max_batch_size=None),
+            distributor_ids_by_request_id=Loader(batch_load_fn=distributor_ids),
+            askable_distributors_by_reseller_id=Loader(batch_load_fn=askable),
+            offers=Loader(batch_load_fn=offers, max_batch_size=None),
         )

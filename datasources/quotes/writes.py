@@ -96,45 +96,70 @@ async def store_answer(
     replaceable: tuple[str, ...],
 ) -> DistributorQuote | None:
     """Store (or replace) a distributor's quote; None when its stored quote's status is not replaceable."""
-    quote = await session.scalar(
-        select(DistributorQuote).where(
-            DistributorQuote.request_id == request.id,
-            DistributorQuote.distributor_id == answer.distributor_id,
+    return (await store_answers(session, request, [answer], now, replaceable=replaceable))[0]
+
+
+async def store_answers(
+    session: AsyncSession,
+    request: QuoteRequest,
+    answers: Sequence[QuoteAnswer],
+    now: datetime,
+    *,
+    replaceable: tuple[str, ...],
+) -> list[DistributorQuote | None]:
+    """`store_answer` for several distributors at once, in a fixed number of statements.
+
+    A live request's five answers of 300 lines each cost ~18 ms stored one by one (a lookup, a
+    flush and an insert per distributor); this stores them with one of each.
+    """
+    stored_quotes = {
+        quote.distributor_id: quote
+        for quote in await session.scalars(
+            select(DistributorQuote).where(
+                DistributorQuote.request_id == request.id,
+                DistributorQuote.distributor_id.in_([a.distributor_id for a in answers]),
+            )
         )
-    )
-    if quote is not None and quote.status not in replaceable:
-        return None
-    if quote is None:
-        quote = DistributorQuote(request_id=request.id, distributor_id=answer.distributor_id)
-        session.add(quote)
-    else:
-        await session.execute(delete(DistributorQuoteLine).where(DistributorQuoteLine.quote_id == quote.id))
-    quote.status = answer.status
-    quote.source = answer.source
-    quote.currency = request.currency
-    quote.total_minor = quote_total(answer.lines) if answer.status == "OFFERED" else None
-    quote.valid_until = answer.valid_until
-    quote.failure = answer.failure
-    quote.answered_at = now
+    }
+    replaced = [quote.id for quote in stored_quotes.values() if quote.status in replaceable]
+    if replaced:
+        await session.execute(delete(DistributorQuoteLine).where(DistributorQuoteLine.quote_id.in_(replaced)))
+    quotes: list[DistributorQuote | None] = []
+    for answer in answers:
+        quote = stored_quotes.get(answer.distributor_id)
+        if quote is not None and quote.status not in replaceable:
+            quotes.append(None)
+            continue
+        if quote is None:
+            quote = DistributorQuote(request_id=request.id, distributor_id=answer.distributor_id)
+            session.add(quote)
+        quote.status = answer.status
+        quote.source = answer.source
+        quote.currency = request.currency
+        quote.total_minor = quote_total(answer.lines) if answer.status == "OFFERED" else None
+        quote.valid_until = answer.valid_until
+        quote.failure = answer.failure
+        quote.answered_at = now
+        quotes.append(quote)
     await session.flush()
-    if answer.lines:
-        await session.execute(
-            insert(DistributorQuoteLine.__table__),
-            [
-                {
-                    "quote_id": quote.id,
-                    "position": i,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price_minor": line.unit_price_minor,
-                    "available": line.available,
-                    "available_quantity": line.available_quantity,
-                    "lead_time_days": line.lead_time_days,
-                }
-                for i, line in enumerate(answer.lines)
-            ],
-        )
-    return quote
+    lines = [
+        {
+            "quote_id": quote.id,
+            "position": i,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price_minor": line.unit_price_minor,
+            "available": line.available,
+            "available_quantity": line.available_quantity,
+            "lead_time_days": line.lead_time_days,
+        }
+        for quote, answer in zip(quotes, answers, strict=True)
+        if quote is not None
+        for i, line in enumerate(answer.lines)
+    ]
+    if lines:
+        await session.execute(insert(DistributorQuoteLine.__table__), lines)
+    return quotes
 
 
 async def mark_quoted(session: AsyncSession, request_id: int) -> None:

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiodataloader import DataLoader
 from sqlalchemy import and_, select
 
 from datasources.catalog.models import Category, Product, ProductGroup
 from datasources.db import RequestDatabase
-from datasources.loading import chunks, many_per_key, one_per_key
+from datasources.loading import Loader, chunks, many_per_key, one_per_key
 from datasources.stores.models import Store, StorePriceRule, StoreText
 from datasources.stores.queries import store_products_by_skus
 
@@ -54,12 +53,12 @@ def store_product_row(row: Any) -> StoreProductRow:
 
 @dataclass
 class StoreLoaders:
-    store_by_id: DataLoader
-    store_by_slug: DataLoader
-    stores_by_reseller_id: DataLoader
-    texts_by_store_id: DataLoader
-    price_rules_by_store_id: DataLoader
-    store_product: DataLoader
+    store_by_id: Loader
+    store_by_slug: Loader
+    stores_by_reseller_id: Loader
+    texts_by_store_id: Loader
+    price_rules_by_store_id: Loader
+    store_product: Loader
     """Keyed by (store id, SKU): the product as that store sells it, or None when it is not in the store."""
 
     @classmethod
@@ -128,5 +127,5 @@ class StoreLoaders:
             stores_by_reseller_id=many_per_key(stores_of, lambda s: s.reseller_id),
             texts_by_store_id=many_per_key(texts_of, lambda t: t.store_id),
             price_rules_by_store_id=many_per_key(rules_of, lambda r: r.store_id),
-            store_product=DataLoader(batch_load_fn=store_products),
+            store_product=Loader(batch_load_fn=store_products),
         )

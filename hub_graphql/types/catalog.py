@@ -16,7 +16,7 @@ from datasources.db import UnitOfWork
 from datasources.pagination import Page
 from hub_graphql.mutations import run_checked
 from hub_graphql.permissions import guarded
-from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, global_id
+from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, flat_input, global_id
 from resolvers import catalog
 from resolvers.errors import bad_input
 
@@ -224,6 +224,7 @@ class ProductFilter:
         )
 
 
+@flat_input
 @strawberry.input
 class CategoryInput:
     code: str
@@ -231,12 +232,14 @@ class CategoryInput:
     parent_code: str | None = None
 
 
+@flat_input
 @strawberry.input
 class PriceInput:
     currency: str
     amount: Decimal
 
 
+@flat_input
 @strawberry.input
 class AttributeInput:
     name: str

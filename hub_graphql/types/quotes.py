@@ -14,7 +14,16 @@ from datasources.quotes import models
 from hub_graphql.mutations import run_checked, run_mutation
 from hub_graphql.permissions import guarded
 from hub_graphql.types.catalog import Product
-from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, global_id, parse_global_id
+from hub_graphql.types.common import (
+    Info,
+    Money,
+    Node,
+    PageInfo,
+    UserError,
+    flat_input,
+    global_id,
+    parse_global_id,
+)
 from hub_graphql.types.partners import Distributor, Reseller
 from resolvers import catalog as catalog_resolvers
 from resolvers.errors import UserErrors, forbidden
@@ -336,6 +345,7 @@ class QuoteRequestConnection:
 # ---------------------------------------------------------------- inputs and payloads
 
 
+@flat_input
 @strawberry.input(
     description="One line of a quote request: exactly one of sku, categoryCode and groupCode.\n"
     "A category or group stands for each of its active products, at that quantity."
@@ -356,6 +366,7 @@ class RequestQuoteInput:
     )
 
 
+@flat_input
 @strawberry.input
 class QuoteLineInput:
     sku: str

@@ -41,6 +41,7 @@ from datasources.quotes.writes import (
     insert_request,
     mark_quoted,
     store_answer,
+    store_answers,
 )
 from resolvers.access import Viewer, can_act_for_reseller, can_refresh_quotes, can_see_quote
 from resolvers.errors import UserErrors
@@ -328,8 +329,7 @@ async def store_live_answers(
     request = await session.get(QuoteRequest, request_id)
     if request is None or request.status not in OPEN_FOR_ACCEPTANCE:
         return  # cancelled or accepted while the distributors were asked
-    for answer in answers:
-        await store_answer(session, request, answer, now, replaceable=("UNAVAILABLE",))
+    await store_answers(session, request, answers, now, replaceable=("UNAVAILABLE",))
     await mark_quoted(session, request.id)
 
 
