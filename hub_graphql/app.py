@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,23 @@ async def _close_context(request: Request) -> None:
         await context.close()
 
 
+@contextmanager
+def startup_objects_frozen() -> Iterator[None]:
+    """Keep what start-up made (schema, models, engine: ~130,000 objects) out of the cyclic GC's passes.
+
+    GraphQL execution leaves reference cycles behind, so full collections come every few dozen
+    requests, and each walked every object of the process: 90 to 130 ms, the whole of the p99 of
+    the catalog and store benches. Frozen, a full collection takes 7 to 15 ms. Unfrozen at shutdown,
+    so that an app torn down in a test process can be collected.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the hub; the engine, session factory and HTTP client live as long as the app's lifespan."""
     settings = settings or Settings()
@@ -81,7 +99,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
             holder["resources"] = resources
-            yield
+            with startup_objects_frozen():
+                yield
             holder.pop("resources", None)
 
     app = Starlette(
