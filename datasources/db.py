@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, make_url
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -168,3 +168,22 @@ async def standalone_database(
         yield database
     finally:
         await database.close()
+
+
+async def pg_admin(url: str, statement: str) -> None:
+    """Run one statement on a PostgreSQL server outside any transaction (CREATE or DROP DATABASE):
+    for the tests' and the benchmarks' throwaway databases."""
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.host,
+        port=parsed.port or 5432,
+        database=parsed.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from datasources.catalog import writes  # noqa: E402
 from datasources.catalog.models import Category, ProductGroup  # noqa: E402
+from datasources.db import pg_admin  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
 from hub_graphql.app import create_app  # noqa: E402
 from hub_graphql.resources import open_resources  # noqa: E402
@@ -197,23 +198,6 @@ async def served(url: str) -> AsyncIterator[str]:
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
-
-
-async def pg_admin(server_url: str, statement: str) -> None:
-    import asyncpg
-
-    parsed = make_url(server_url)
-    connection = await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.host,
-        port=parsed.port or 5432,
-        database=parsed.database,
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 # ---------------------------------------------------------------- measuring

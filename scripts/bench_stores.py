@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_catalog import free_port, pg_admin, served  # noqa: E402, F401
+from bench_catalog import free_port, served  # noqa: E402, F401
 
 from datasources.catalog.models import (  # noqa: E402
     SQLITE_SEARCH_DDL,
@@ -60,6 +60,7 @@ from datasources.catalog.models import (  # noqa: E402
     ProductPrice,
 )
 from datasources.catalog.rows import search_text_of  # noqa: E402
+from datasources.db import pg_admin  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
 from datasources.pagination import encode_cursor  # noqa: E402
 from datasources.partners.models import Reseller  # noqa: E402

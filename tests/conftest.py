@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, make_url, text
 
+from datasources.db import pg_admin
 from datasources.migrate import upgrade
 from datasources.models import metadata
 from hub_graphql.settings import Settings
@@ -54,35 +55,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _pg_admin(url: str, statement: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.host,
-        port=parsed.port or 5432,
-        database=parsed.database,
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     if not PG_URL:
         skip_or_fail("HUB_TEST_DATABASE_URL is not set: PostgreSQL tests need a server")
     name = f"hub_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 TABLES = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
@@ -102,7 +86,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgresql_url_clean(postgres_database: str) -> str:
-    asyncio.run(_pg_admin(postgres_database, f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    asyncio.run(pg_admin(postgres_database, f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     return postgres_database
 
 

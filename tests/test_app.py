@@ -8,7 +8,9 @@ from hub_graphql.settings import Settings
 from tests.harness import open_hub
 
 
-async def test_start_up_objects_are_frozen_while_the_app_serves_and_released_after(settings: Settings) -> None:
+async def test_start_up_objects_are_frozen_while_the_app_serves_and_released_after(
+    settings: Settings,
+) -> None:
     assert gc.get_freeze_count() == 0
     async with open_hub(settings) as hub:
         # the schema, the models and the engine: far more than a request makes
