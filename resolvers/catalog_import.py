@@ -55,6 +55,7 @@ async def reader_process(request: ReadRequest) -> AsyncIterator[AsyncIterator[Ch
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in path_entries if entry)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
+        "-P",  # not the working directory first on the path: a folder named `resolvers` there must not win
         "-m",
         "resolvers.catalog_reader",
         stdin=asyncio.subprocess.PIPE,
