@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from datasources.db import UnitOfWork
 from hub_graphql.types.common import Info
-from resolvers.errors import UserErrors
+from resolvers.errors import HubError, UserErrors
 
 R = TypeVar("R")
 
@@ -19,11 +21,26 @@ class Checked(Protocol):
 C = TypeVar("C", bound=Checked)
 
 
+CONFLICT_MESSAGE = (
+    "Another request wrote the same data at the same moment (a code, an e-mail, a row this one needs); "
+    "nothing of this one was written. Try again: the answer will say what stands in the way."
+)
+
+
 async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
-    """Run `work` in one transaction; it calls `unit.veto()` to write nothing (bad input)."""
-    async with info.context.db.unit_of_work() as unit:
-        result = await work(unit)
-    info.context.after_write()
+    """Run `work` in one transaction; it calls `unit.veto()` to write nothing (bad input).
+
+    The checks a mutation makes before writing (a code is free, a row exists) can be overtaken by
+    a concurrent request on PostgreSQL (SQLite's write transactions take turns): the database's
+    constraint then refuses the write. That is a CONFLICT the client can retry, not an internal error.
+    """
+    try:
+        async with info.context.db.unit_of_work() as unit:
+            result = await work(unit)
+    except IntegrityError:
+        raise HubError(CONFLICT_MESSAGE, "CONFLICT") from None
+    finally:
+        info.context.after_write()
     return result
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from datasources.partners.models import Reseller, ResellerStatusChange, User
 from hub_graphql.types.common import global_id
+from resolvers import partners as partners_resolvers
 from tests.harness import Hub, QueryCounter, codes_of
 from tests.partners_factory import partner_world
 
@@ -138,6 +139,33 @@ async def test_registration_is_pending_and_its_user_can_sign_in(hub: Hub) -> Non
     login = (await hub.query(LOGIN, {"email": "owner@acme.example", "password": "a-long-password"}))["login"]
     assert login["viewer"]["roles"] == ["RESELLER_ADMIN"]
     assert login["viewer"]["reseller"] == {"code": "ACME", "status": "PENDING"}
+
+
+async def test_a_registration_overtaken_by_a_concurrent_one_is_a_conflict_and_writes_nothing(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: ACME registered; then a second request whose check ran before the first one committed
+    # (on PostgreSQL two registrations can interleave so; here the check is made to miss on purpose)
+    await hub.query(REGISTER, {"input": registration("ACME")})
+    resellers, users = await count(hub, Reseller), await count(hub, User)
+
+    async def no_reseller_yet(_session: Any, _code: str) -> None:
+        return None
+
+    monkeypatch.setattr(partners_resolvers.queries, "reseller_by_code", no_reseller_yet)
+    # when: the same code again, with another e-mail, so that only the database's constraint stands in the way
+    body = await hub.post(REGISTER, {"input": {**registration("ACME"), "contactEmail": "other@acme.example"}})
+    # then: a CONFLICT error that says to try again, not an internal error; nothing written
+    assert codes_of(body) == ["CONFLICT"]
+    assert "Try again" in body["errors"][0]["message"]
+    assert "INSERT" not in body["errors"][0]["message"] and "UNIQUE" not in body["errors"][0]["message"]
+    assert (await count(hub, Reseller), await count(hub, User)) == (resellers, users)
+    # and: tried again (the check now sees the first registration), it is the usual userError
+    monkeypatch.undo()
+    data = await hub.query(
+        REGISTER, {"input": {**registration("ACME"), "contactEmail": "other@acme.example"}}
+    )
+    assert data["registerReseller"]["userErrors"] == [{"field": ["input", "code"], "code": "DUPLICATE"}]
 
 
 async def test_registration_is_approved_at_once_when_the_policy_is_automatic(hub: Hub) -> None:
