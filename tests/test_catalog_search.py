@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasources.catalog.rows import search_text_of
-from datasources.catalog.search import index_query, search_words
+from datasources.catalog.search import SUFFIX_MAX, index_query, search_words
 from datasources.migrate import alembic_config, upgrade
 from hub_graphql.settings import Settings
 from tests.harness import open_hub
@@ -91,6 +91,34 @@ def test_the_index_holds_every_suffix_of_three_or_more_characters_of_each_distin
     assert index_query('ab"c') == '"ab""c"*'
     assert index_query("ab") is None
     assert index_query("a\u200bbc") is None  # the tokenizer would split it: scan instead
+
+
+def test_long_words_are_indexed_in_room_proportional_to_their_length() -> None:
+    # a 20,000-character "word" (a pasted blob in a description) must not cost its length squared
+    assert len(search_words("y" * 20_000)) < 20_000 * (SUFFIX_MAX + 1)
+    word = "abcdefghijklmnopqrstuvwxyz0123456789"  # 36 characters
+    held = search_words(word).split()
+    assert held[0] == word[:SUFFIX_MAX] and held[-1] == "789" and len(held) == len(word) - 2
+    # a term's word longer than the cut looks up its first SUFFIX_MAX characters
+    assert index_query(word) == f'"{word[:SUFFIX_MAX]}"*'
+
+
+async def test_a_term_inside_a_long_word_is_found_and_checked_whole(settings: Settings) -> None:
+    blob = "".join(f"{n:03d}" for n in range(40))  # 120 characters, no space
+    async with open_hub(settings) as hub:
+        await clear_catalog_and_stores(hub)
+        token = await hub.staff()
+        rows = [{"sku": "LONG-1", "name": "Blob", "description": f"data {blob} end"}]
+        assert (await hub.query(UPSERT, {"input": rows}, token=token))["upsertProducts"]["userErrors"] == []
+
+        async def found(term: str) -> list[str]:
+            data = await hub.query(SEARCH, {"term": term}, token=token)
+            return [edge["node"]["sku"] for edge in data["products"]["edges"]]
+
+        assert await found(blob[30:100]) == ["LONG-1"]  # 70 characters from the middle
+        assert await found(blob) == ["LONG-1"]
+        assert await found(blob[30:100] + "x") == []  # the same first 32 characters, then not in the text
+        assert await found(f"{blob} end") == ["LONG-1"]
 
 
 def test_the_migration_moves_an_existing_catalog_between_the_two_indexes(tmp_path: Path) -> None:

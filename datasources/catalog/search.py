@@ -24,6 +24,10 @@ import unicodedata
 
 SEARCH_WORDS_FUNCTION = "hub_search_words"
 MIN_INDEXED_WORD = 3
+SUFFIX_MAX = 32
+"""Suffixes are cut to this many characters, and a longer word of a term looks up its first 32: a
+word's suffixes would otherwise take room in the square of its length (a 20,000-character
+"word" in a description, 200 million characters)."""
 
 # The tokenizer keeps every character but separators and control characters inside a token, so
 # a word of the text (split on whitespace) is one token, punctuation and all ("dr-1", "100%").
@@ -38,13 +42,22 @@ SQLITE_SEARCH_TABLE = (
 
 
 def search_words(search_text: str) -> str:
-    """What the index holds for a product: each distinct word and its suffixes of 3+ characters."""
+    """What the index holds for a product: each distinct word and its suffixes of 3+ characters,
+    each cut to SUFFIX_MAX characters.
+
+    The triggers remove a product's entries by computing them again from its old text (the table
+    keeps no copy): a change to what this returns needs a migration that rebuilds the index.
+    """
     words: list[str] = []
     add = words.append
     for word in dict.fromkeys(search_text.split()):
-        add(word)
-        for start in range(1, len(word) - 2):
-            add(word[start:])
+        if len(word) <= SUFFIX_MAX:
+            add(word)
+            for start in range(1, len(word) - 2):
+                add(word[start:])
+        else:
+            for start in range(len(word) - 2):
+                add(word[start : start + SUFFIX_MAX])
     return " ".join(words)
 
 
@@ -55,7 +68,7 @@ def index_query(needle: str) -> str | None:
     words = [word for word in dict.fromkeys(needle.split()) if len(word) >= MIN_INDEXED_WORD]
     if not words or any(_splits(word) for word in words):
         return None
-    return " AND ".join('"' + word.replace('"', '""') + '"*' for word in words)
+    return " AND ".join('"' + word[:SUFFIX_MAX].replace('"', '""') + '"*' for word in words)
 
 
 def _splits(word: str) -> bool:
