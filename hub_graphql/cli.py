@@ -84,7 +84,7 @@ def catalog_import(
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Products per batch.")] = 2000,
 ) -> None:
     """Import products from CSV or JSON Lines; writes nothing when a line is bad, unless --skip-invalid."""
-    from resolvers.catalog_import import import_products
+    from resolvers.catalog_import import ReaderFailed, import_products
     from resolvers.catalog_reader import UnreadableFile
 
     total = _count_lines(file)
@@ -102,7 +102,7 @@ def catalog_import(
                     progress=lambda n: progress.advance(task, n),
                 )
             )
-    except UnreadableFile as error:
+    except (UnreadableFile, ReaderFailed) as error:
         console.print(f"[red]{error}; nothing was imported[/red]", highlight=False)
         raise typer.Exit(1) from None
     for rejected in report.rejected:

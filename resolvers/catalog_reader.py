@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from datasources.catalog.rows import ProductWrite
 from resolvers.catalog_checks import ProductData, check_products
@@ -136,7 +136,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, ProductData | LineError]]:
         width = len(header)
         # A column the file lacks reads as the empty string appended to each row.
         fields = [column.get(name, width) for name in CSV_FIELDS]
-        for row in reader:
+        for row in _rows(reader):
             number = reader.line_num
             if not row:
                 continue
@@ -147,6 +147,15 @@ def _read_csv(path: Path) -> Iterator[tuple[int, ProductData | LineError]]:
                 yield number, _csv_product(row, fields, prices)
             except LineError as error:
                 yield number, error
+
+
+def _rows(reader: Any) -> Iterator[list[str]]:
+    """The CSV rows; a file the csv module cannot parse further (a field over its size limit, a
+    stray NUL byte) is unreadable from that line on."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise UnreadableFile(f"line {reader.line_num} cannot be read as CSV: {error}") from None
 
 
 CSV_FIELDS = ("sku", "name", "description", "status", "categoryCode", "groupCodes", "attributes")

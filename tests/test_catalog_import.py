@@ -322,6 +322,21 @@ async def test_a_json_line_that_is_not_utf8_is_a_rejected_line(hub: Hub, tmp_pat
 
 
 @pytest.mark.usefixtures("cli_env")
+async def test_a_csv_field_over_the_size_limit_stops_the_import_with_its_line(
+    hub: Hub, tmp_path: Path
+) -> None:
+    token = await prepare_catalog(hub)
+    file = tmp_path / "products.csv"
+    file.write_text(CSV_GOOD + f"BIG-1,Big,{'x' * 200_000},,tools,,,1.00,\n", encoding="utf-8")
+    result = await hub_import(str(file))
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "line 5 cannot be read as CSV" in said and "nothing was imported" in said
+    assert "Traceback" not in said
+    assert await all_products(hub, token) == {}
+
+
+@pytest.mark.usefixtures("cli_env")
 async def test_a_csv_file_that_starts_with_a_byte_order_mark_imports(hub: Hub, tmp_path: Path) -> None:
     # Spreadsheet programs write one before the header; it must not hide the sku column.
     token = await prepare_catalog(hub)
