@@ -63,9 +63,10 @@ def startup_objects_frozen() -> Iterator[None]:
     GraphQL execution leaves reference cycles behind, so full collections come every few dozen
     requests, and each walked every object of the process: 90 to 130 ms, the whole of the p99 of
     the catalog and store benches. Frozen, a full collection takes 7 to 15 ms. Unfrozen at shutdown,
-    so that an app torn down in a test process can be collected.
+    so that an app torn down in a test process can be collected. No collection first: whatever
+    garbage start-up left waits for shutdown (a little memory), and the tests, which start an app
+    per test, do not pay a full collection each time (it doubled their time).
     """
-    gc.collect()
     gc.freeze()
     try:
         yield
