@@ -8,7 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from datasources.catalog.models import PG_ONLY_INDEXES, SEARCH_SHADOW_TABLES
+from datasources.catalog.models import SEARCH_COLUMNS, SEARCH_INDEXES, SEARCH_SHADOW_TABLES
 from datasources.db import create_engine
 from datasources.models import metadata
 
@@ -26,11 +26,13 @@ def _url() -> str:
 
 def _include_object_for(dialect: str) -> Any:
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        # SQLite's FTS5 search table and its shadow tables are made by raw DDL, not by the models;
-        # the trigram index exists on PostgreSQL only.
+        # The search index (SQLite: an FTS5 table and its shadow tables; PostgreSQL: a generated
+        # column and its GIN index) is made by raw DDL, not by the models.
         if type_ == "table" and name in SEARCH_SHADOW_TABLES:
             return False
-        return not (type_ == "index" and name in PG_ONLY_INDEXES and dialect != "postgresql")
+        if type_ == "column" and name in SEARCH_COLUMNS:
+            return False
+        return not (type_ == "index" and name in SEARCH_INDEXES)
 
     return include
 

@@ -60,6 +60,7 @@ from datasources.catalog.models import (  # noqa: E402
     ProductPrice,
 )
 from datasources.catalog.rows import search_text_of  # noqa: E402
+from datasources.catalog.search import PG_SEARCH_DDL, PG_SEARCH_INDEX  # noqa: E402
 from datasources.db import pg_admin  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
 from datasources.pagination import encode_cursor  # noqa: E402
@@ -301,7 +302,7 @@ async def grow(url: str, tree: Tree, products: tuple[int, int], stores: tuple[in
             if dialect == "sqlite":
                 await session.execute(text("DROP TRIGGER products_search_ai"))
             else:
-                await session.execute(text("DROP INDEX ix_products_search_trgm"))
+                await session.execute(text(f"DROP INDEX {PG_SEARCH_INDEX}"))
             await load_products(session, tree, *products)
             if dialect == "sqlite":
                 for statement in SQLITE_SEARCH_DDL:  # CREATE … IF NOT EXISTS: brings back the dropped trigger
@@ -315,11 +316,7 @@ async def grow(url: str, tree: Tree, products: tuple[int, int], stores: tuple[in
                     )
                 )
             else:
-                await session.execute(
-                    text(
-                        "CREATE INDEX ix_products_search_trgm ON products USING gin (search_text gin_trgm_ops)"
-                    )
-                )
+                await session.execute(text(PG_SEARCH_DDL[-1]))  # CREATE INDEX … USING gin (search_words)
             await load_stores(session, tree, *stores)
             if session.bind.dialect.name == "postgresql":
                 for table in ("categories", "product_groups", "products", "resellers", "stores"):

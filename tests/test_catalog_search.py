@@ -14,15 +14,19 @@ import asyncio
 import sqlite3
 import uuid
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import make_url
 
 from datasources.catalog.rows import search_text_of
 from datasources.catalog.search import SUFFIX_MAX, index_query, search_words
+from datasources.db import create_engine, pg_admin
 from datasources.migrate import alembic_config, upgrade
 from hub_graphql.settings import Settings
+from tests.conftest import PG_URL, skip_or_fail
 from tests.harness import open_hub
 from tests.stores_factory import clear_catalog_and_stores
 
@@ -160,3 +164,49 @@ def test_the_migration_moves_an_existing_catalog_between_the_two_indexes(tmp_pat
     assert [
         r[0] for r in raw.execute("SELECT rowid FROM product_search WHERE product_search MATCH 'saw'")
     ] == [3]
+
+
+def test_the_postgresql_migration_moves_an_existing_catalog_between_the_two_indexes() -> None:
+    if not PG_URL:
+        skip_or_fail("HUB_TEST_DATABASE_URL is not set: PostgreSQL tests need a server")
+    name = f"hub_test_search_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def rows(statement: str) -> list[tuple[Any, ...]]:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.exec_driver_sql(statement)
+                return [tuple(row) for row in result.all()] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'products'"
+    try:
+        # given: products written under the trigram index (revision 0005)
+        upgrade(url, "0005_search_words")
+        asyncio.run(
+            rows(
+                "INSERT INTO products (sku, name, status, search_text) "
+                "VALUES ('P-1', 'Drill line00021', 'ACTIVE', 'p-1 drill line00021'), "
+                "('P-2', 'Hammer line00012', 'ACTIVE', 'p-2 hammer line00012')"
+            )
+        )
+        # when: upgraded, the generated column holds their words and the index finds them
+        upgrade(url)
+        prefix_query = (
+            "SELECT sku FROM products WHERE search_words @@ CAST($$'ine000':*$$ AS tsquery) ORDER BY sku"
+        )
+        assert asyncio.run(rows(prefix_query)) == [("P-1",), ("P-2",)]
+        assert {r[0] for r in asyncio.run(rows(indexes))} >= {"ix_products_search_words"}
+        assert "ix_products_search_trgm" not in {r[0] for r in asyncio.run(rows(indexes))}
+        # when: downgraded, the trigram index is back and the column gone
+        command.downgrade(alembic_config(url), "0005_search_words")
+        columns = asyncio.run(
+            rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'products'")
+        )
+        assert ("search_words",) not in columns
+        assert "ix_products_search_trgm" in {r[0] for r in asyncio.run(rows(indexes))}
+    finally:
+        asyncio.run(pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -18,7 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from datasources.catalog.search import SEARCH_WORDS_FUNCTION, SQLITE_SEARCH_TABLE
+from datasources.catalog.search import (
+    PG_SEARCH_COLUMN,
+    PG_SEARCH_DDL,
+    PG_SEARCH_INDEX,
+    SEARCH_WORDS_FUNCTION,
+    SQLITE_SEARCH_TABLE,
+)
 from datasources.db import Base
 
 
@@ -49,15 +55,7 @@ class Product(Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
-    __table_args__ = (
-        Index("ix_products_category_sku", "category_id", "sku"),
-        Index(
-            "ix_products_search_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
-    )
+    __table_args__ = (Index("ix_products_category_sku", "category_id", "sku"),)
 
 
 class ProductPrice(Base):
@@ -104,9 +102,9 @@ class ProductGroupMember(Base):
     )
 
 
-# Substring search: pg_trgm's GIN index on PostgreSQL; on SQLite an FTS5 index of every word's
-# suffixes (datasources/catalog/search.py says why), kept by triggers. The migrations run the
-# same statements (migrations/versions/0005_search_words.py).
+# Substring search: an index of every word's suffixes (datasources/catalog/search.py says why): on
+# SQLite an FTS5 table kept by triggers, on PostgreSQL a generated tsvector column with a GIN
+# index. The migrations run the same statements (migrations/versions/0005_*.py and 0006_*.py).
 PG_SEARCH_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 _WORDS = SEARCH_WORDS_FUNCTION
 SQLITE_SEARCH_DDL = (
@@ -121,7 +119,9 @@ SQLITE_SEARCH_DDL = (
     f"VALUES ('delete', old.id, {_WORDS}(old.search_text)); "
     f"INSERT INTO product_search(rowid, words) VALUES (new.id, {_WORDS}(new.search_text)); END",
 )
-PG_ONLY_INDEXES = frozenset({"ix_products_search_trgm"})
+# Made by raw DDL (above and in the migrations), not by the models: left out of `alembic check`.
+SEARCH_COLUMNS = frozenset({PG_SEARCH_COLUMN})
+SEARCH_INDEXES = frozenset({PG_SEARCH_INDEX})
 SEARCH_SHADOW_TABLES = frozenset(
     {"product_search", *(f"product_search_{s}" for s in ("data", "idx", "docsize", "config", "content"))}
 )
@@ -129,3 +129,5 @@ SEARCH_SHADOW_TABLES = frozenset(
 event.listen(Base.metadata, "before_create", DDL(PG_SEARCH_EXTENSION).execute_if(dialect="postgresql"))
 for _statement in SQLITE_SEARCH_DDL:
     event.listen(Product.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in PG_SEARCH_DDL:
+    event.listen(Product.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

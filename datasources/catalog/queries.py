@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from datasources.catalog.models import Category, Product, ProductGroup, ProductGroupMember
-from datasources.catalog.search import index_query
+from datasources.catalog.search import PG_SEARCH_COLUMN, index_query, pg_index_query
 from datasources.db import RequestDatabase
 
 
@@ -36,14 +36,18 @@ def search_condition(term: str, dialect: str) -> ColumnElement[bool]:
     """Products whose SKU, name or description contains the term, whatever the case."""
     needle = term.strip().lower()
     contains = Product.search_text.contains(needle, autoescape=True)
-    index_match = index_query(needle) if dialect == "sqlite" else None
-    if index_match is None:
-        return contains
     # The index finds the products holding every word of the term; LIKE checks the whole term.
-    matches = text("SELECT rowid FROM product_search WHERE product_search MATCH :words").bindparams(
-        words=index_match
-    )
-    return and_(Product.id.in_(matches.columns(literal_column("rowid"))), contains)
+    if dialect == "sqlite" and (words := index_query(needle)) is not None:
+        matches = text("SELECT rowid FROM product_search WHERE product_search MATCH :words").bindparams(
+            words=words
+        )
+        return and_(Product.id.in_(matches.columns(literal_column("rowid"))), contains)
+    if dialect == "postgresql" and (words := pg_index_query(needle)) is not None:
+        matches = text(f"products.{PG_SEARCH_COLUMN} @@ CAST(:search_words AS tsquery)").bindparams(
+            search_words=words
+        )
+        return and_(matches, contains)
+    return contains
 
 
 def product_conditions(query: ProductQuery, dialect: str) -> list[ColumnElement[bool]]:
