@@ -26,7 +26,8 @@ from datasources.partners.queries import hub_policy_for_update
 from resolvers.catalog_reader import FRAME_HEADER, CheckedBatch, ReadRequest, Rejected, UnreadableFile
 
 BATCH_SIZE = 2000
-# A frame of 2,000 products is about 400 kB: let the stream buffer one whole (it pauses at twice this).
+# A frame of 2,000 products is about 1 MB (their search words included): let the stream buffer one
+# whole (it pauses reading at twice this limit).
 _STREAM_LIMIT = 1 << 20
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
