@@ -132,7 +132,8 @@ async def import_products(
 ) -> ImportReport:
     """Import in batches inside one transaction: all or nothing unless `skip_invalid`.
 
-    Raises `UnreadableFile` (nothing written) when the file is not UTF-8 text.
+    Raises `UnreadableFile` (nothing written) when the file cannot be read further (not UTF-8,
+    not CSV), and `ReaderFailed` when the reader process stops early.
     """
     report = ImportReport()
     async with session_factory() as session, session.begin():
@@ -140,24 +141,26 @@ async def import_products(
             # A large import outgrows SQLite's default 2 MB page cache (the indexes of a big catalog).
             await session.execute(text("PRAGMA cache_size = -65536"))
         # Checking needs every category and group code; both tables are small next to the products.
-        request = ReadRequest(
-            path=path.absolute(),  # noqa: ASYNC240 (reads only the working directory)
-            batch_size=batch_size,
-            category_ids=await writes.all_ids_by_code(session, Category),
-            group_ids=await writes.all_ids_by_code(session, ProductGroup),
-            currencies=list((await hub_policy_for_update(session)).currencies),
-        )
-        async with (
-            reader_process(request) as batches,
-            writes.search_indexed_per_batch(session) as index_search,
-        ):
-            with cyclic_gc_paused():
-                async for batch in batches:
-                    report.rejected.extend(batch.rejected)
-                    if batch.writes and (skip_invalid or not report.rejected):
-                        await writes.upsert_products(session, batch.writes, index_search=index_search)
-                        report.imported += len(batch.writes)
-                    progress(batch.lines)
+        category_ids = await writes.all_ids_by_code(session, Category)
+        group_ids = await writes.all_ids_by_code(session, ProductGroup)
+        currencies = list((await hub_policy_for_update(session)).currencies)
+        async with writes.search_indexed_per_batch(session) as index_search:
+            request = ReadRequest(
+                path=path.absolute(),  # noqa: ASYNC240 (reads only the working directory)
+                batch_size=batch_size,
+                category_ids=category_ids,
+                group_ids=group_ids,
+                currencies=currencies,
+                search_words=index_search,
+            )
+            async with reader_process(request) as batches:
+                with cyclic_gc_paused():
+                    async for batch in batches:
+                        report.rejected.extend(batch.rejected)
+                        if batch.writes and (skip_invalid or not report.rejected):
+                            await writes.upsert_products(session, batch.writes, index_search=index_search)
+                            report.imported += len(batch.writes)
+                        progress(batch.lines)
         if report.rejected and not skip_invalid:
             await session.rollback()
             report.imported = 0

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from datasources.catalog.rows import ProductWrite
+from datasources.catalog.search import search_words
 from resolvers.catalog_checks import ProductData, check_products
 
 FRAME_HEADER = struct.Struct("!Q")
@@ -59,6 +60,8 @@ class ReadRequest:
     category_ids: dict[str, int] = field(default_factory=dict)
     group_ids: dict[str, int] = field(default_factory=dict)
     currencies: list[str] = field(default_factory=list)
+    search_words: bool = False
+    """Fill in each row's search-index words: the writer indexes them itself (SQLite)."""
 
 
 class LineError(ValueError):
@@ -214,9 +217,11 @@ def checked_batches(request: ReadRequest) -> Iterator[CheckedBatch]:
             where = ".".join(error.field[2:]) if error.field else ""
             rejected.append(Rejected(line, f"{where}: {error.message}" if where else error.message))
         rejected.sort(key=lambda r: r.line)
-        checked = CheckedBatch(
-            [w for w in product_writes if w is not None], rejected, len(batch) + len(unreadable)
-        )
+        valid = [w for w in product_writes if w is not None]
+        if request.search_words:
+            for write in valid:
+                write.search_words = search_words(write.search_text)
+        checked = CheckedBatch(valid, rejected, len(batch) + len(unreadable))
         batch.clear()
         unreadable.clear()
         return checked

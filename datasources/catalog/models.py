@@ -105,7 +105,6 @@ class ProductGroupMember(Base):
 # Substring search: an index of every word's suffixes (datasources/catalog/search.py says why): on
 # SQLite an FTS5 table kept by triggers, on PostgreSQL a generated tsvector column with a GIN
 # index. The migrations run the same statements (migrations/versions/0005_*.py and 0006_*.py).
-PG_SEARCH_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 _WORDS = SEARCH_WORDS_FUNCTION
 SQLITE_SEARCH_DDL = (
     SQLITE_SEARCH_TABLE,
@@ -126,7 +125,6 @@ SEARCH_SHADOW_TABLES = frozenset(
     {"product_search", *(f"product_search_{s}" for s in ("data", "idx", "docsize", "config", "content"))}
 )
 
-event.listen(Base.metadata, "before_create", DDL(PG_SEARCH_EXTENSION).execute_if(dialect="postgresql"))
 for _statement in SQLITE_SEARCH_DDL:
     event.listen(Product.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in PG_SEARCH_DDL:

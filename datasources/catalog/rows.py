@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from datasources.catalog.search import search_words
-
 PRODUCT_STATUSES = ("ACTIVE", "DRAFT", "DISCONTINUED")
 
 
@@ -24,11 +22,12 @@ class ProductWrite:
     # Derived once, where the row is made: for an import that is the reader process, which
     # takes this work off the writing process.
     search_text: str = field(init=False)
-    search_words: str = field(init=False)
+    search_words: str | None = field(default=None, init=False)
+    """The search index's words, for a writer that indexes them itself (SQLite's bulk import):
+    the import's reader fills them in; None elsewhere (the triggers, or PostgreSQL, derive them)."""
 
     def __post_init__(self) -> None:
         self.search_text = search_text_of(self.sku, self.name, self.description)
-        self.search_words = search_words(self.search_text)
 
 
 def search_text_of(sku: str, name: str, description: str | None) -> str:

@@ -19,7 +19,7 @@ from datasources.catalog.models import (
     ProductPrice,
 )
 from datasources.catalog.rows import ProductWrite
-from datasources.catalog.search import SEARCH_WORDS_FUNCTION
+from datasources.catalog.search import SEARCH_WORDS_FUNCTION, search_words
 from datasources.loading import chunks
 
 SQLITE_ROW_SEARCH_TRIGGERS = ("products_search_ai", "products_search_au")
@@ -90,8 +90,12 @@ async def _index_search(session: AsyncSession, rows: Sequence[ProductWrite], ids
     for part in chunks(list(rows), _SQLITE_MAX_PARAMETERS // 2):
         await connection.exec_driver_sql(
             f"INSERT INTO product_search(rowid, words) VALUES {', '.join(['(?, ?)'] * len(part))}",
-            tuple([value for row in part for value in (ids[row.sku], row.search_words)]),
+            tuple([value for row in part for value in (ids[row.sku], _words_of(row))]),
         )
+
+
+def _words_of(row: ProductWrite) -> str:
+    return row.search_words if row.search_words is not None else search_words(row.search_text)
 
 
 async def upsert_products(

@@ -10,15 +10,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from datasources.catalog.models import PG_SEARCH_EXTENSION
-
 revision: str = "0001_initial"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# The trigram index this revision made (0005 replaces it); frozen here, as it was.
+# The trigram indexes this revision made (0005 and 0006 replace them); frozen here, as they were.
+PG_SEARCH_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 SQLITE_TRIGRAM_SEARCH_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS product_search USING fts5("
     "search_text, content='products', content_rowid='id', tokenize='trigram')",
