@@ -33,9 +33,26 @@ MAX_RESPONSE_BYTES = 2_000_000
 SCHEMA_FETCH_TIMEOUT_SECONDS = 5.0
 
 
+OPTIONAL_PART_MARKER = "# ---------------------------------------------------------------- version 2: purchase orders"
+"""Where the contract's optional part begins: a distributor may leave out everything after it."""
+
+
 @cache
 def contract_schema() -> GraphQLSchema:
+    """The whole contract, purchase orders included."""
     return build_ast_schema(parse(CONTRACT_FILE.read_text(encoding="utf-8")), assume_valid_sdl=True)
+
+
+@cache
+def required_contract_schema() -> GraphQLSchema:
+    """The part every distributor's quote service implements (purchase orders are optional)."""
+    text = CONTRACT_FILE.read_text(encoding="utf-8")
+    return build_ast_schema(parse(text[: text.index(OPTIONAL_PART_MARKER)]), assume_valid_sdl=True)
+
+
+def takes_purchase_orders(schema: GraphQLSchema) -> bool:
+    """Whether the service offers the contract's optional `placeOrder`."""
+    return schema.mutation_type is not None and "placeOrder" in schema.mutation_type.fields
 
 
 class SchemaUnreachable(Exception):
@@ -56,10 +73,15 @@ class ContractCheck:
 
 
 def contract_breaks(schema: GraphQLSchema) -> list[str]:
-    """Each way `schema` breaks the distributor quote contract, as a sentence."""
+    """Each way `schema` breaks the distributor quote contract, as a sentence.
+
+    A service without `placeOrder` is held to the required part only; one that offers it must
+    offer it as the contract says.
+    """
+    contract = contract_schema() if takes_purchase_orders(schema) else required_contract_schema()
     return [
         f"{b.type.name}: {b.description}"
-        for b in find_breaking_changes(contract_schema(), schema)
+        for b in find_breaking_changes(contract, schema)
         if b.type.name != "DIRECTIVE_REMOVED"
     ]
 
