@@ -2,7 +2,10 @@
 
 from datasources.catalog.models import *  # noqa: F403
 from datasources.db import Base
+from datasources.orders.models import *  # noqa: F403
+from datasources.outbox.models import *  # noqa: F403
 from datasources.partners.models import *  # noqa: F403
+from datasources.plaza.models import *  # noqa: F403
 from datasources.quotes.models import *  # noqa: F403
 from datasources.stores.models import *  # noqa: F403
 

@@ -33,7 +33,9 @@ MAX_RESPONSE_BYTES = 2_000_000
 SCHEMA_FETCH_TIMEOUT_SECONDS = 5.0
 
 
-OPTIONAL_PART_MARKER = "# ---------------------------------------------------------------- version 2: purchase orders"
+OPTIONAL_PART_MARKER = (
+    "# ---------------------------------------------------------------- version 2: purchase orders"
+)
 """Where the contract's optional part begins: a distributor may leave out everything after it."""
 
 

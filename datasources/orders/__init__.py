@@ -1,0 +1,1 @@
+"""Store carts and the orders customers place in the reseller stores."""

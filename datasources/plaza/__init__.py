@@ -1,0 +1,1 @@
+"""Commerce Plaza: the purchase orders resellers send to distributors from their plaza carts."""
