@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     """Hosts and CIDR networks quote endpoints may point to: `a.example, *.b.example, 10.1.0.0/16`."""
     introspection: bool | None = None
     """None: on in development, off in production."""
+    web_modules_dir: Path | None = None
+    """The node_modules folder GraphiQL's files are served from; None: web/node_modules in the clone."""
 
     @field_validator("quote_endpoint_allowlist", mode="before")
     @classmethod
