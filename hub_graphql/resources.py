@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from datasources.db import create_engine, create_session_factory
+from datasources.partners.outbound import partner_http_client
 from hub_graphql.settings import Settings
 
 
@@ -32,13 +33,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         max_overflow=settings.db_max_overflow,
         echo=settings.sql_echo,
     )
-    # Partners' URLs: no redirects followed (SSRF), pooled connections shared by every request.
-    http = httpx.AsyncClient(
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        timeout=httpx.Timeout(10.0),
-        trust_env=False,
-    )
+    # Partners' URLs: no redirects followed (SSRF), pooled connections shared by every request,
+    # pinned to the address the endpoint policy checked (datasources/partners/outbound.py).
+    http = partner_http_client()
     try:
         yield Resources(
             settings=settings, engine=engine, session_factory=create_session_factory(engine), http=http

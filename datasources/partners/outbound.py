@@ -7,14 +7,18 @@ server looks for it: in the `Host` header and, for https, as the TLS server
 name (httpcore's `sni_hostname` extension), against which the certificate is
 verified as usual.
 
-One limit of keying the pool by address: two https endpoints with different
-names on the same address and port share pooled connections, so the second
-name's request may travel on a TLS session whose certificate was verified
-for the first. Both names passed the policy and point to that same server.
+Keyed by address alone, a pool would let an https request for one name ride
+on a TLS session whose certificate was verified for another name on the same
+address and port. So the client the hub calls partners with
+(`partner_http_client`) keeps one pool per TLS server name
+(`PartnerTransport`): a connection is reused only for the same name and the
+same checked address. Its pools are as many as the https host names of the
+distributors called since start-up.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +34,43 @@ def pinned_request_parts(pinned: PinnedEndpoint) -> tuple[httpx.URL, dict[str, s
     host_header = url.netloc.decode("ascii")  # the name, and the port when it is not the scheme's default
     extensions: dict[str, Any] = {"sni_hostname": pinned.host} if url.scheme == "https" else {}
     return url.copy_with(host=str(pinned.address)), {"Host": host_header}, extensions
+
+
+class PartnerTransport(httpx.AsyncBaseTransport):
+    """httpx's transport, with one connection pool per TLS server name (plain http shares one)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._plain = httpx.AsyncHTTPTransport(**options)
+        self._by_server_name: dict[str, httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        name = request.extensions.get("sni_hostname")
+        if name is None:
+            return await self._plain.handle_async_request(request)
+        transport = self._by_server_name.get(name)
+        if transport is None:
+            transport = self._by_server_name[name] = httpx.AsyncHTTPTransport(**self._options)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in [self._plain, *self._by_server_name.values()]:
+            await transport.aclose()
+
+
+def partner_http_client(
+    *,
+    limits: httpx.Limits = httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    http_timeout: httpx.Timeout = httpx.Timeout(10.0),
+    verify: ssl.SSLContext | bool = True,
+) -> httpx.AsyncClient:
+    """The client for partners' URLs: no redirects followed (SSRF), no proxy from the environment."""
+    return httpx.AsyncClient(
+        transport=PartnerTransport(limits=limits, verify=verify),
+        follow_redirects=False,
+        timeout=http_timeout,
+        trust_env=False,
+    )
 
 
 @asynccontextmanager
