@@ -119,7 +119,7 @@ class MemoryCounters:
     async def attempt(self, key: str, rule: FailureRule, now_ms: int) -> int:
         self._tidy(now_ms)
         state = self._failures.get(key)
-        if state is None:
+        if state is None or now_ms >= state.forget_at:  # quiet for a window after its last failure or lock
             state = self._failures[key] = _Failures()
         if now_ms < state.locked_until:
             return state.locked_until - now_ms
@@ -192,9 +192,12 @@ _ATTEMPT = """
 local now = tonumber(ARGV[1])
 local window, lock_after, lock_ms, lock_max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local slow_after, delay = tonumber(ARGV[6]), tonumber(ARGV[7])
-local s = redis.call('HMGET', KEYS[1], 'failures', 'window_ends', 'last_failure', 'locked_until', 'locks')
+local s = redis.call('HMGET', KEYS[1], 'failures', 'window_ends', 'last_failure', 'locked_until', 'locks', 'forget_at')
 local failures, window_ends = tonumber(s[1] or '0'), tonumber(s[2] or '0')
 local last_failure, locked_until, locks = tonumber(s[3] or '0'), tonumber(s[4] or '0'), tonumber(s[5] or '0')
+if now >= tonumber(s[6] or '0') then
+  failures, window_ends, last_failure, locked_until, locks = 0, 0, 0, 0, 0
+end
 if now < locked_until then
   return locked_until - now
 end
@@ -219,9 +222,10 @@ if answer == 0 then
   failures = failures + 1
   last_failure = now
 end
+local forget_at = math.max(window_ends, locked_until) + window
 redis.call('HSET', KEYS[1], 'failures', failures, 'window_ends', window_ends, 'last_failure', last_failure,
-  'locked_until', locked_until, 'locks', locks)
-redis.call('PEXPIRE', KEYS[1], math.max(math.max(window_ends, locked_until) - now, 0) + window + 1000)
+  'locked_until', locked_until, 'locks', locks, 'forget_at', forget_at)
+redis.call('PEXPIRE', KEYS[1], forget_at - now + 1000)
 return answer
 """
 

@@ -209,7 +209,3 @@ class RateLimits:
 def _seconds(wait_ms: int) -> int:
     return max(1, math.ceil(wait_ms / 1000))
 
-
-def describe_table() -> list[tuple[str, str]]:
-    """(operation, rule) rows of the default table, for the docs."""
-    return [(operation, rule.describe()) for operation, rule in OPERATIONS.items()]

@@ -416,3 +416,16 @@ async def test_without_redis_the_hub_lets_requests_through(settings: Settings) -
     ) as hub:
         outcomes = [(await sign_in(hub, "someone@x.example", "wrong"))[0] for _ in range(3)]
     assert outcomes == ["INVALID_CREDENTIALS"] * 3
+
+
+async def test_a_key_quiet_for_a_window_after_its_lock_starts_again_at_the_first_lock(
+    counters: CounterStore,
+) -> None:
+    now = 1_000_000
+    for step in range(3):
+        assert await counters.attempt("k", RULE, now + step * 5000) == 0
+    assert await counters.attempt("k", RULE, now + 15_000) == 60_000
+    now += 15_000 + 60_000 + RULE.window_ms  # the lock, then a quiet window
+    for step in range(3):
+        assert await counters.attempt("k", RULE, now + step * 5000) == 0
+    assert await counters.attempt("k", RULE, now + 15_000) == 60_000  # not doubled
