@@ -39,10 +39,16 @@ TLS_NAME = "quotes.rebind.test"
 
 
 class ChangingResolver:
-    """Answers `answers[0]` to the first lookup, `answers[1]` to the second, and the last one after."""
+    """Answers `answers[0]` to the first lookup, `answers[1]` to the second, and the last one after.
 
-    def __init__(self, *answers: str) -> None:
-        self.answers = [[ipaddress.ip_address(a)] for a in answers]
+    An answer is one address or a list of them.
+    """
+
+    def __init__(self, *answers: str | list[str]) -> None:
+        self.answers = [
+            [ipaddress.ip_address(a) for a in ([answer] if isinstance(answer, str) else answer)]
+            for answer in answers
+        ]
         self.lookups: list[str] = []
 
     async def __call__(self, host: str, port: int) -> list[IPAddress]:
@@ -156,6 +162,30 @@ async def test_a_name_checked_as_forbidden_is_not_called_even_if_it_answers_loop
     assert first.calls_to("FENCED") == [] and second.calls_to("FENCED") == []
 
 
+async def test_a_name_with_several_addresses_is_tried_in_order_among_the_checked_ones(
+    http: httpx.AsyncClient,
+) -> None:
+    # given a service on 127.0.0.1 only, and a name that answers 127.0.0.3 (nothing there) first
+    distributors = FaultyDistributors(price_list(4))
+    with serve(distributors.app(), "127.0.0.1") as port:
+        resolver = ChangingResolver(["127.0.0.3", "127.0.0.1"], "169.254.169.254")
+        await _ask(
+            http, f"http://{NAME}:{port}/ok/SEVERAL/quote", EndpointPolicy.of("development", [], resolver)
+        )
+
+        # then the refused first address was passed over for the next checked one, with one lookup
+        assert len(distributors.calls_to("SEVERAL")) == 1
+        assert resolver.lookups == [NAME]
+
+        # and a name with a forbidden address among its answers is not called at all
+        mixed = ChangingResolver(["127.0.0.1", "169.254.169.254"])
+        with pytest.raises(QuoteFailure):
+            await _ask(
+                http, f"http://{NAME}:{port}/ok/MIXED/quote", EndpointPolicy.of("development", [], mixed)
+            )
+        assert distributors.calls_to("MIXED") == []
+
+
 async def test_an_unresolvable_name_is_reported_unreachable_without_a_call(http: httpx.AsyncClient) -> None:
     async def nothing(host: str, port: int) -> list[IPAddress]:
         raise OSError("no such name")
@@ -210,7 +240,7 @@ def _pinned(url: str, address: str):  # type: ignore[no-untyped-def]
     from datasources.partners.endpoints import PinnedEndpoint, check_url_shape
 
     host, port = check_url_shape(url)  # type: ignore[misc]
-    return PinnedEndpoint(url=url, host=host, port=port, address=ipaddress.ip_address(address))
+    return PinnedEndpoint(url=url, host=host, port=port, addresses=(ipaddress.ip_address(address),))
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ a checked URL cannot bounce elsewhere.
 DNS rebinding: a name checked a moment ago may answer another address when
 the HTTP client resolves it again (a short TTL is enough). So a call never
 lets the client resolve a partner's name: `pin_endpoint` resolves it once,
-checks every address, and returns the address to connect to, and the call
-goes to that address (datasources/partners/outbound.py) with the name as
+checks every address, and returns them, and the call goes to those
+addresses (datasources/partners/outbound.py) with the name as
 Host and TLS server name. Nothing is cached across calls: each call resolves
 anew. The resolver is the policy's (`EndpointPolicy.resolver`), so tests give
 one whose answers change.
@@ -150,8 +150,12 @@ class PinnedEndpoint:
     url: str
     host: str
     port: int
-    address: IPAddress
-    """The first address the resolver gave (every address it gave passed the policy)."""
+    addresses: tuple[IPAddress, ...]
+    """Every address the resolver gave, in its order of preference; each passed the policy."""
+
+    @property
+    def address(self) -> IPAddress:
+        return self.addresses[0]
 
 
 async def _addresses_of(host: str, port: int, resolver: Resolver) -> list[IPAddress]:
@@ -191,7 +195,7 @@ async def pin_endpoint(url: str, policy: EndpointPolicy) -> PinnedEndpoint | End
         return EndpointProblem(
             "ENDPOINT_NOT_ALLOWED", f"{host} is not in the hub's quote endpoint allowlist."
         )
-    return PinnedEndpoint(url=url.strip(), host=host, port=port, address=addresses[0])
+    return PinnedEndpoint(url=url.strip(), host=host, port=port, addresses=tuple(addresses))
 
 
 async def check_endpoint(url: str, policy: EndpointPolicy) -> EndpointProblem | None:

@@ -20,20 +20,22 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 
-from datasources.partners.endpoints import PinnedEndpoint
+from datasources.partners.endpoints import IPAddress, PinnedEndpoint
 
 
-def pinned_request_parts(pinned: PinnedEndpoint) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
-    """The URL to the pinned address, the Host header and the request extensions of a pinned call."""
+def pinned_request_parts(
+    pinned: PinnedEndpoint, address: IPAddress | None = None
+) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
+    """The URL to a pinned address (the first by default), the Host header and the request extensions."""
     url = httpx.URL(pinned.url)
     host_header = url.netloc.decode("ascii")  # the name, and the port when it is not the scheme's default
     extensions: dict[str, Any] = {"sni_hostname": pinned.host} if url.scheme == "https" else {}
-    return url.copy_with(host=str(pinned.address)), {"Host": host_header}, extensions
+    return url.copy_with(host=str(address or pinned.address)), {"Host": host_header}, extensions
 
 
 class PartnerTransport(httpx.AsyncBaseTransport):
@@ -84,15 +86,30 @@ async def pinned_stream(
     content: str | bytes | None = None,
     json: Any = None,
 ) -> AsyncIterator[httpx.Response]:
-    """`http.stream(...)` to the pinned address; the response is streamed (read it with a size limit)."""
-    url, host, extensions = pinned_request_parts(pinned)
-    async with http.stream(
-        method,
-        url,
-        content=content,
-        json=json,
-        headers={**headers, **host},
-        timeout=http_timeout,
-        extensions=extensions,
-    ) as response:
-        yield response
+    """`http.stream(...)` to the pinned address; the response is streamed (read it with a size limit).
+
+    When the name stood for several addresses, they are tried in the resolver's order while the
+    connection is refused (nothing was sent yet), as a client resolving the name itself would.
+    """
+    last = len(pinned.addresses) - 1
+    for index, address in enumerate(pinned.addresses):
+        url, host, extensions = pinned_request_parts(pinned, address)
+        async with AsyncExitStack() as stack:
+            try:
+                response = await stack.enter_async_context(
+                    http.stream(
+                        method,
+                        url,
+                        content=content,
+                        json=json,
+                        headers={**headers, **host},
+                        timeout=http_timeout,
+                        extensions=extensions,
+                    )
+                )
+            except httpx.ConnectError:
+                if index == last:
+                    raise
+                continue
+            yield response
+            return
