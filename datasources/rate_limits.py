@@ -32,6 +32,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
 log = logging.getLogger("hub.rate_limits")
 
 MAX_KEYS = 100_000
@@ -157,18 +160,18 @@ class MemoryCounters:
         self._failures.clear()
 
     def _tidy(self, now_ms: int) -> None:
-        """Forget ended windows and quiet keys now and then; keep at most MAX_KEYS of each kind."""
+        """Forget ended windows and quiet keys now and then; past MAX_KEYS, the keys nearest their end."""
         self._steps += 1
-        if self._steps % 1000 and len(self._windows) + len(self._failures) < 2 * MAX_KEYS:
-            return
-        self._windows = {k: w for k, w in self._windows.items() if w.ends > now_ms}
-        self._failures = {k: f for k, f in self._failures.items() if f.forget_at > now_ms}
+        if self._steps % 1000 == 0:
+            self._windows = {k: w for k, w in self._windows.items() if w.ends > now_ms}
+            self._failures = {k: f for k, f in self._failures.items() if f.forget_at > now_ms}
+        # Trimmed to 90 %, so that a flood of new keys sorts once per 10,000 of them, not each time.
         if len(self._windows) > MAX_KEYS:
-            kept = sorted(self._windows.items(), key=lambda item: item[1].ends)[-MAX_KEYS:]
+            kept = sorted(self._windows.items(), key=lambda item: item[1].ends)[-MAX_KEYS * 9 // 10 :]
             self._windows = dict(kept)
         if len(self._failures) > MAX_KEYS:
-            kept_failures = sorted(self._failures.items(), key=lambda item: item[1].forget_at)[-MAX_KEYS:]
-            self._failures = dict(kept_failures)
+            kept_failures = sorted(self._failures.items(), key=lambda item: item[1].forget_at)
+            self._failures = dict(kept_failures[-MAX_KEYS * 9 // 10 :])
 
 
 # The same steps in Lua. Numbers cross as strings; tonumber() on a missing field gives nil → 0.
@@ -251,8 +254,6 @@ class RedisCounters:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisCounters:
-        from redis.asyncio import Redis
-
         return cls(Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0), prefix)
 
     async def hit(self, key: str, allowed: int, window_ms: int, now_ms: int) -> int:
@@ -270,8 +271,6 @@ class RedisCounters:
         await self._client.aclose()
 
     async def _safely(self, step: Awaitable[Any]) -> int:
-        from redis.exceptions import RedisError
-
         try:
             return math.ceil(float(await step))
         except (RedisError, OSError) as error:

@@ -41,7 +41,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     # pinned to the address the endpoint policy checked (datasources/partners/outbound.py).
     http = partner_http_client()
     counters: CounterStore = (
-        RedisCounters.from_url(settings.redis_url, settings.redis_key_prefix)
+        RedisCounters.from_url(settings.redis_url.get_secret_value(), settings.redis_key_prefix)
         if settings.redis_url
         else MemoryCounters()
     )

@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     """None: on in development, off in production."""
     # Rate limits (resolvers/limits.py) and the client address they count by.
-    redis_url: str | None = None
-    """redis://host:6379/0: rate limit counters shared by every process; in each process when unset."""
+    redis_url: SecretStr | None = None
+    """redis://[:password@]host:6379/0: rate limit counters shared by every process; in each process when unset."""
     redis_key_prefix: str = Field(default="hub:", max_length=100)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Proxies (IPs, CIDR networks) whose X-Forwarded-For is believed: `10.0.0.0/8, 192.0.2.7`."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from graphql import parse
+from pydantic import SecretStr
 from starlette.requests import Request
 
 from datasources.rate_limits import CounterStore, FailureRule, MemoryCounters, RedisCounters
@@ -388,7 +389,7 @@ async def test_failures_out_of_the_window_are_forgotten(counters: CounterStore) 
 
 async def test_two_hubs_on_one_redis_see_one_limit(settings: Settings, redis_prefix: str) -> None:
     clock = Clock()
-    shared = {"redis_url": REDIS_URL, "redis_key_prefix": redis_prefix}
+    shared = {"redis_url": SecretStr(REDIS_URL), "redis_key_prefix": redis_prefix}
     async with (
         limited_hub(settings, clock, rate_limits=["registerReseller=3/3600"], **shared) as one,
         limited_hub(settings, clock, rate_limits=["registerReseller=3/3600"], **shared) as two,
@@ -412,7 +413,10 @@ async def test_without_redis_the_hub_lets_requests_through(settings: Settings) -
 
     clock = Clock()
     async with limited_hub(
-        settings, clock, redis_url=f"redis://127.0.0.1:{free_port()}/0", sign_in_failures_per_email=1
+        settings,
+        clock,
+        redis_url=SecretStr(f"redis://127.0.0.1:{free_port()}/0"),
+        sign_in_failures_per_email=1,
     ) as hub:
         outcomes = [(await sign_in(hub, "someone@x.example", "wrong"))[0] for _ in range(3)]
     assert outcomes == ["INVALID_CREDENTIALS"] * 3
@@ -429,3 +433,19 @@ async def test_a_key_quiet_for_a_window_after_its_lock_starts_again_at_the_first
     for step in range(3):
         assert await counters.attempt("k", RULE, now + step * 5000) == 0
     assert await counters.attempt("k", RULE, now + 15_000) == 60_000  # not doubled
+
+
+async def test_the_process_counters_stay_bounded_under_a_flood_of_new_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datasources import rate_limits
+
+    monkeypatch.setattr(rate_limits, "MAX_KEYS", 100)
+    counters = MemoryCounters()
+    now = 1_000_000
+    for n in range(1000):
+        await counters.hit(f"address-{n}", 5, 60_000, now + n)
+        await counters.attempt(f"e-mail-{n}", RULE, now + n)
+    assert len(counters._windows) <= 100 and len(counters._failures) <= 100
+    # the newest keys are kept: the latest address still counts where it stood
+    assert await counters.hit("address-999", 1, 60_000, now + 1000) == 60_000 - 1
