@@ -51,18 +51,12 @@ class PerAddress:
     count: int
     seconds: int
 
-    def describe(self) -> str:
-        return f"{self.count} per {self.seconds} s per client address"
-
 
 @dataclass(frozen=True)
 class SignIn:
     """Failed sign-ins per e-mail and per client address (numbers from the HUB_SIGN_IN_* settings)."""
 
     email_argument: str = "email"
-
-    def describe(self) -> str:
-        return "failed sign-ins per e-mail and per client address: slowed down, then locked"
 
 
 SIGN_IN = SignIn()
@@ -208,4 +202,3 @@ class RateLimits:
 
 def _seconds(wait_ms: int) -> int:
     return max(1, math.ceil(wait_ms / 1000))
-
