@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from sqlalchemy import text
+from sqlalchemy import DateTime, select, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from typer.testing import CliRunner
 
-from datasources.orders.history import HistoricalLine, HistoricalOrder, write_orders
+from datasources.orders.history import HistoricalLine, HistoricalOrder, _sqlite_time, write_orders
+from datasources.orders.models import Order
 from datasources.stores.models import StoreProductContent
 from hub_graphql.cli import app
 from resolvers.orders_import import import_orders
@@ -429,9 +431,28 @@ async def test_the_bulk_writer_writes_orders_in_one_batch_and_the_next(hub: Hub)
         ("W-9", 200, "z@example.com"),
     ]
     assert len({row[0] for row in found}) == 4
+    # read back through the ORM: the times the writer stored are the times given
+    async with hub.resources.session_factory() as session:
+        placed = (await session.scalars(select(Order.placed_at).order_by(Order.id))).all()
+    assert [utc(at) for at in placed] == [NOW - timedelta(minutes=n) for n in (0, 1, 2, 9)]
     events = await rows(hub, "SELECT status, by FROM order_events ORDER BY id")
     assert events == [("PLACED", None), ("FULFILLED", "owner@north.example")] * 4
     assert await rows(hub, "SELECT count(*) FROM order_lines") == [(8,)]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 2, 8, 15, tzinfo=UTC),
+        datetime(2026, 3, 2, 9, 15, 7, 120, tzinfo=timezone(timedelta(hours=1))),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_the_writer_stores_times_on_sqlite_as_sqlalchemy_does(at: datetime) -> None:
+    dialect = sqlite_dialect.dialect()
+    processor = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    assert _sqlite_time(at) == processor(at.astimezone(UTC))
 
 
 # ---------------------------------------------------------------- the sample history
