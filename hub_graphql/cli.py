@@ -132,7 +132,7 @@ def orders_import(
 ) -> None:
     """Import past store orders (one order line per row); writes nothing when a line is bad."""
     from resolvers.catalog_reader import UnreadableFile
-    from resolvers.orders_import import import_orders
+    from resolvers.orders_import import WriteRefused, import_orders
 
     total = _count_lines(file)
     try:
@@ -148,7 +148,7 @@ def orders_import(
                     progress=lambda n: progress.advance(task, n),
                 )
             )
-    except UnreadableFile as error:
+    except (UnreadableFile, WriteRefused) as error:
         console.print(f"[red]{error}; nothing was imported[/red]", highlight=False)
         raise typer.Exit(1) from None
     for rejected in report.rejected[:MAX_PROBLEMS_SHOWN]:

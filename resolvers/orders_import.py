@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from datasources.catalog.models import Product
@@ -27,6 +28,11 @@ from resolvers.orders_reader import CheckedBatch, ReadRequest, StoreFacts, check
 
 BATCH_SIZE = 5000
 """File lines per batch (whole orders: a batch ends after the order open at its last line)."""
+
+
+class WriteRefused(RuntimeError):
+    """The database refused a checked batch (another writer added one of its numbers meanwhile, on
+    PostgreSQL); the import wrote nothing."""
 
 
 @dataclass
@@ -79,7 +85,7 @@ async def import_orders(
     """Import the file in one transaction: every order, or nothing when any line is rejected.
 
     Raises `UnreadableFile` (nothing written) when the file cannot be read further (not UTF-8,
-    not CSV, a wrong header).
+    not CSV, a wrong header), and `WriteRefused` when the database refuses a batch.
     """
     report = ImportReport()
     async with session_factory() as session, session.begin():
@@ -122,6 +128,13 @@ async def _write_batch(session: AsyncSession, batch: CheckedBatch, report: Impor
                 report.rejected.append(Rejected(line, f"number: order {order.number} is already in the hub"))
     if report.rejected:
         return  # nothing will be written: only keep checking
-    await write_orders(session, batch.orders)
+    try:
+        await write_orders(session, batch.orders)
+    except IntegrityError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else "a constraint failed"
+        raise WriteRefused(
+            f"the database refused the orders that begin on lines {batch.first_lines[0]} to "
+            f"{batch.first_lines[-1]} ({reason})"
+        ) from None
     report.orders += len(batch.orders)
     report.lines += sum(len(order.lines) for order in batch.orders)

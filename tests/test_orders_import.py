@@ -19,6 +19,7 @@ from datasources.orders.history import HistoricalLine, HistoricalOrder, _sqlite_
 from datasources.orders.models import Order
 from datasources.stores.models import StoreProductContent
 from hub_graphql.cli import app
+from resolvers import orders_import
 from resolvers.orders_import import import_orders
 from resolvers.samples import seed_sample
 from resolvers.samples.orders import DAYS, SampleProduct, SampleStore, sample_orders
@@ -597,3 +598,43 @@ async def test_seed_sample_adds_a_year_of_orders_to_the_sample_stores(
     assert (await rows(hub, "SELECT count(*) FROM orders WHERE customer_email <> customer_email_key"))[0][
         0
     ] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_number_another_writer_adds_during_the_import_fails_it_cleanly(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL other writers carry on during an import. Given: another writer commits order
+    # OLD-1002 just after the import looked up the batch's numbers (on SQLite the import holds the
+    # write lock, so this cannot happen there).
+    ids = await prepare_stores(hub)
+    real_lookup = orders_import.existing_numbers
+
+    async def lookup_then_race(session: Any, numbers: Any) -> set[str]:
+        found = await real_lookup(session, numbers)
+        async with hub.resources.session_factory() as other, other.begin():
+            await write_orders(
+                other,
+                [
+                    HistoricalOrder(
+                        number="OLD-1002",
+                        store_id=ids["north-shop"],
+                        reseller_id=ids["north"],
+                        currency="USD",
+                        customer_email="race@example.com",
+                        placed_at=NOW,
+                        status="PLACED",
+                        lines=[HistoricalLine("DR-1", "Cordless drill", 1, 100)],
+                    )
+                ],
+            )
+        return found
+
+    monkeypatch.setattr(orders_import, "existing_numbers", lookup_then_race)
+    file = tmp_path / "orders.csv"
+    file.write_text(GOOD, encoding="utf-8")
+    # when / then: the unique index refuses the batch, the import says so and writes nothing
+    with pytest.raises(orders_import.WriteRefused, match="refused the orders that begin on lines 2 to 6 "):
+        await import_orders(hub.resources.session_factory, file, now=NOW)
+    assert await rows(hub, "SELECT number, customer_email FROM orders") == [("OLD-1002", "race@example.com")]

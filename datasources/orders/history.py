@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.loading import chunks
@@ -157,7 +159,8 @@ async def write_orders(session: AsyncSession, orders: Sequence[HistoricalOrder])
     """Insert the orders with their lines and history, in the caller's transaction.
 
     The orders must be checked (store, currency, SKUs, numbers new to the hub and to each other):
-    the database's constraints are the only check left, and one broken row fails the batch.
+    the database's constraints are the only check left, and one broken row fails the batch with
+    SQLAlchemy's `IntegrityError` (on both databases).
     """
     if not orders:
         return
@@ -265,4 +268,8 @@ async def _copy_postgresql(
     # The session's own connection, so the copy is part of the caller's transaction.
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=rows, columns=list(columns))
+    try:
+        await raw.driver_connection.copy_records_to_table(table, records=rows, columns=list(columns))
+    except asyncpg.IntegrityConstraintViolationError as error:
+        # The driver's own error, raised past SQLAlchemy: callers see the same error on both databases.
+        raise IntegrityError(f"COPY {table}", None, error) from error
