@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from datasources.catalog import writes
 from datasources.catalog.models import Category, ProductGroup
 from datasources.partners.queries import hub_policy_for_update
-from resolvers.catalog_reader import FRAME_HEADER, CheckedBatch, ReadRequest, Rejected, UnreadableFile
+from resolvers.catalog_reader import FRAME_HEADER, ReadRequest, Rejected, UnreadableFile
 
 BATCH_SIZE = 2000
 # A frame of 2,000 products is about 1 MB (their search words included): let the stream buffer one
@@ -44,8 +45,13 @@ class ReaderFailed(RuntimeError):
 
 
 @asynccontextmanager
-async def reader_process(request: ReadRequest) -> AsyncIterator[AsyncIterator[CheckedBatch]]:
+async def reader_process(
+    request: Any, module: str = "resolvers.catalog_reader"
+) -> AsyncIterator[AsyncIterator[Any]]:
     """Start the reader on the file; yields its batches as they come. The process is ended on exit.
+
+    `module` is the reader run as `python -m module` (`hub orders import` has its own, with the
+    same protocol).
 
     A task takes the reader's frames off the pipe and unpickles them while the caller's SQL runs
     (SQLite and asyncpg release the GIL while they work). Memory stays bounded: the queue holds
@@ -58,7 +64,7 @@ async def reader_process(request: ReadRequest) -> AsyncIterator[AsyncIterator[Ch
         sys.executable,
         "-P",  # not the working directory first on the path: a folder named `resolvers` there must not win
         "-m",
-        "resolvers.catalog_reader",
+        module,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -69,7 +75,7 @@ async def reader_process(request: ReadRequest) -> AsyncIterator[AsyncIterator[Ch
     process.stdin.write(pickle.dumps(request))
     await process.stdin.drain()
     process.stdin.close()
-    frames: asyncio.Queue[CheckedBatch | BaseException | None] = asyncio.Queue(maxsize=2)
+    frames: asyncio.Queue[Any] = asyncio.Queue(maxsize=2)
 
     async def pump() -> None:
         assert process.stdout and process.stderr
@@ -91,7 +97,7 @@ async def reader_process(request: ReadRequest) -> AsyncIterator[AsyncIterator[Ch
         except ReaderFailed as error:
             await frames.put(error)
 
-    async def batches() -> AsyncIterator[CheckedBatch]:
+    async def batches() -> AsyncIterator[Any]:
         while (item := await frames.get()) is not None:
             if isinstance(item, BaseException):
                 raise item

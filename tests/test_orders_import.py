@@ -15,14 +15,18 @@ from sqlalchemy import DateTime, select, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from typer.testing import CliRunner
 
-from datasources.orders.history import HistoricalLine, HistoricalOrder, _sqlite_time, write_orders
-from datasources.orders.models import Order
+from datasources.orders.history import _sqlite_time, write_orders
+from datasources.orders.models import ORDER_STATUSES, Order
+from datasources.orders.rows import STATUSES, HistoricalLine, HistoricalOrder
 from datasources.stores.models import StoreProductContent
 from hub_graphql.cli import app
 from resolvers import orders_import
+from resolvers.catalog_import import ReaderFailed
 from resolvers.orders_import import import_orders
+from resolvers.orders_reader import EMAIL
 from resolvers.samples import seed_sample
 from resolvers.samples.orders import DAYS, SampleProduct, SampleStore, sample_orders
+from resolvers.users import EMAIL as USER_EMAIL
 from tests.harness import Hub
 from tests.stores_factory import CatalogSpec, ProductSpec, add_reseller, add_store, load_catalog
 
@@ -400,6 +404,27 @@ async def test_the_import_function_writes_nothing_when_the_writer_fails(hub: Hub
         (6, "number: order OLD-1003 is already in the hub"),
     ]
     assert await order_count(hub) == 3
+
+
+async def test_a_reader_that_dies_fails_the_import_with_its_reason_and_writes_nothing(
+    hub: Hub, tmp_path: Path
+) -> None:
+    # given: a file the reader process cannot open (the command checks this first; the function does not)
+    await prepare_stores(hub)
+    # when / then
+    with pytest.raises(ReaderFailed, match="No such file"):
+        await import_orders(hub.resources.session_factory, tmp_path / "gone.csv", now=NOW)
+    assert await order_count(hub) == 0
+    # and: the next import still works
+    file = tmp_path / "orders.csv"
+    file.write_text(GOOD, encoding="utf-8")
+    assert (await import_orders(hub.resources.session_factory, file, now=NOW)).orders == 3
+
+
+def test_the_reader_knows_the_statuses_and_e_mails_as_the_hub_does() -> None:
+    # The reader keeps its own copies (its process must not import the models or the users module).
+    assert STATUSES == ORDER_STATUSES
+    assert EMAIL.pattern == USER_EMAIL.pattern
 
 
 async def test_the_bulk_writer_writes_orders_in_one_batch_and_the_next(hub: Hub) -> None:

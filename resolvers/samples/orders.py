@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from datasources.catalog.models import Product
 from datasources.db import WRITE_TRANSACTION
 from datasources.numbers import ALPHABET, RANDOM_CHARACTERS
-from datasources.orders.history import HistoricalLine, HistoricalOrder, ShippingAddress, write_orders
+from datasources.orders.history import write_orders
+from datasources.orders.rows import HistoricalLine, HistoricalOrder, ShippingAddress
 from datasources.partners.models import Reseller
 from datasources.partners.queries import hub_policy_for_update
 from datasources.stores.models import Store
