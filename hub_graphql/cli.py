@@ -131,7 +131,6 @@ def orders_import(
     batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="File lines per batch.")] = 5000,
 ) -> None:
     """Import past store orders (one order line per row); writes nothing when a line is bad."""
-    from resolvers.catalog_import import ReaderFailed
     from resolvers.catalog_reader import UnreadableFile
     from resolvers.orders_import import WriteRefused, import_orders
 
@@ -149,7 +148,7 @@ def orders_import(
                     progress=lambda n: progress.advance(task, n),
                 )
             )
-    except (UnreadableFile, ReaderFailed, WriteRefused) as error:
+    except (UnreadableFile, WriteRefused) as error:
         console.print(f"[red]{error}; nothing was imported[/red]", highlight=False)
         raise typer.Exit(1) from None
     for rejected in report.rejected[:MAX_PROBLEMS_SHOWN]:

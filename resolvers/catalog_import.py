@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from datasources.catalog import writes
 from datasources.catalog.models import Category, ProductGroup
 from datasources.partners.queries import hub_policy_for_update
-from resolvers.catalog_reader import FRAME_HEADER, ReadRequest, Rejected, UnreadableFile
+from resolvers.catalog_reader import FRAME_HEADER, CheckedBatch, ReadRequest, Rejected, UnreadableFile
 
 BATCH_SIZE = 2000
 # A frame of 2,000 products is about 1 MB (their search words included): let the stream buffer one
@@ -45,13 +44,8 @@ class ReaderFailed(RuntimeError):
 
 
 @asynccontextmanager
-async def reader_process(
-    request: Any, module: str = "resolvers.catalog_reader"
-) -> AsyncIterator[AsyncIterator[Any]]:
+async def reader_process(request: ReadRequest) -> AsyncIterator[AsyncIterator[CheckedBatch]]:
     """Start the reader on the file; yields its batches as they come. The process is ended on exit.
-
-    `module` is the reader run as `python -m module` (`hub orders import` has its own, with the
-    same protocol).
 
     A task takes the reader's frames off the pipe and unpickles them while the caller's SQL runs
     (SQLite and asyncpg release the GIL while they work). Memory stays bounded: the queue holds
@@ -64,7 +58,7 @@ async def reader_process(
         sys.executable,
         "-P",  # not the working directory first on the path: a folder named `resolvers` there must not win
         "-m",
-        module,
+        "resolvers.catalog_reader",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -75,7 +69,7 @@ async def reader_process(
     process.stdin.write(pickle.dumps(request))
     await process.stdin.drain()
     process.stdin.close()
-    frames: asyncio.Queue[Any] = asyncio.Queue(maxsize=2)
+    frames: asyncio.Queue[CheckedBatch | BaseException | None] = asyncio.Queue(maxsize=2)
 
     async def pump() -> None:
         assert process.stdout and process.stderr
@@ -97,7 +91,7 @@ async def reader_process(
         except ReaderFailed as error:
             await frames.put(error)
 
-    async def batches() -> AsyncIterator[Any]:
+    async def batches() -> AsyncIterator[CheckedBatch]:
         while (item := await frames.get()) is not None:
             if isinstance(item, BaseException):
                 raise item

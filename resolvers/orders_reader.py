@@ -11,10 +11,7 @@ stores and the catalog's SKUs and names in a `ReadRequest`.
 from __future__ import annotations
 
 import csv
-import gc
-import pickle
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,9 +22,8 @@ from datasources.money import MAX_AMOUNT, to_minor
 from datasources.orders.rows import STATUSES, HistoricalLine, HistoricalOrder
 
 # The catalog import's CSV reading: UTF-8 line by line (named with the first bad line), a
-# spreadsheet's byte-order mark allowed, a file the csv module cannot parse stopped with its line;
-# and its frames to the writing process.
-from resolvers.catalog_reader import Rejected, UnreadableFile, _rows, _text_lines, write_frame
+# spreadsheet's byte-order mark allowed, a file the csv module cannot parse stopped with its line.
+from resolvers.catalog_reader import Rejected, UnreadableFile, _rows, _text_lines
 
 CSV_COLUMNS = (
     "number",
@@ -43,7 +39,7 @@ CSV_COLUMNS = (
 ORDER_FIELDS = ("store_slug", "placed_at", "customer_email", "status", "currency")
 """The columns every row of one order repeats."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-"""`resolvers.users.EMAIL` (a test keeps them equal): that module's imports would slow the reader's start."""
+"""`resolvers.users.EMAIL` (a test keeps them equal), so the reader needs no database code."""
 MAX_EMAIL_LENGTH = 320
 MAX_NUMBER_LENGTH = 32
 MAX_LINES_PER_ORDER = 1000
@@ -330,26 +326,3 @@ class _Checker:
             )
         )
         self.first_lines.append(current.first_line)
-
-
-def main() -> None:
-    """The reader process: a pickled `ReadRequest` on stdin, frames of `CheckedBatch` on stdout."""
-    # Short-lived, millions of objects, no cycles: the cyclic collector would only cost time.
-    gc.disable()
-    request: ReadRequest = pickle.load(sys.stdin.buffer)
-    out = sys.stdout.buffer
-    try:
-        for batch in checked_batches(request):
-            write_frame(out, "batch", batch)
-    except UnreadableFile as error:
-        write_frame(out, "unreadable", str(error))
-    write_frame(out, "end", None)
-    out.flush()
-
-
-if __name__ == "__main__":
-    # Run from the module's own name, not __main__, so that what it pickles names classes the
-    # hub's process can find (`resolvers.orders_reader.CheckedBatch`).
-    from resolvers.orders_reader import main as main_of_the_module
-
-    main_of_the_module()

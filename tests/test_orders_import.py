@@ -21,7 +21,6 @@ from datasources.orders.rows import STATUSES, HistoricalLine, HistoricalOrder
 from datasources.stores.models import StoreProductContent
 from hub_graphql.cli import app
 from resolvers import orders_import
-from resolvers.catalog_import import ReaderFailed
 from resolvers.orders_import import import_orders
 from resolvers.orders_reader import EMAIL
 from resolvers.samples import seed_sample
@@ -374,16 +373,20 @@ async def test_a_file_with_a_byte_order_mark_and_columns_in_another_order_import
 
 @pytest.mark.usefixtures("cli_env")
 async def test_a_file_that_is_not_utf8_is_refused_with_its_first_bad_line(hub: Hub, tmp_path: Path) -> None:
+    # given: a spreadsheet's Latin-1 export, the bad byte on line 8, after batches already written
     await prepare_stores(hub)
     file = tmp_path / "orders.csv"
     file.write_bytes(
-        (HEADER + "OLD-1,north-shop,2026-03-02T09:15:00Z,andré@example.com,PLACED,DR-1,1,1.00,USD\n").encode(
+        (GOOD + "OLD-9,north-shop,2026-03-02T09:15:00Z,andré@example.com,PLACED,DR-1,1,1.00,USD\n").encode(
             "latin-1"
         )
     )
-    result = await hub_import(str(file))
+    # when
+    result = await hub_import(str(file), "--batch-size", "2")
+    # then
     assert result.exit_code == 1
-    assert "line 2 is not UTF-8 text" in result.output and "nothing was imported" in result.output
+    assert "line 8 is not UTF-8 text" in result.output and "nothing was imported" in result.output
+    assert "Traceback" not in result.output
     assert await order_count(hub) == 0
 
 
@@ -404,21 +407,6 @@ async def test_the_import_function_writes_nothing_when_the_writer_fails(hub: Hub
         (6, "number: order OLD-1003 is already in the hub"),
     ]
     assert await order_count(hub) == 3
-
-
-async def test_a_reader_that_dies_fails_the_import_with_its_reason_and_writes_nothing(
-    hub: Hub, tmp_path: Path
-) -> None:
-    # given: a file the reader process cannot open (the command checks this first; the function does not)
-    await prepare_stores(hub)
-    # when / then
-    with pytest.raises(ReaderFailed, match="No such file"):
-        await import_orders(hub.resources.session_factory, tmp_path / "gone.csv", now=NOW)
-    assert await order_count(hub) == 0
-    # and: the next import still works
-    file = tmp_path / "orders.csv"
-    file.write_text(GOOD, encoding="utf-8")
-    assert (await import_orders(hub.resources.session_factory, file, now=NOW)).orders == 3
 
 
 def test_the_reader_knows_the_statuses_and_e_mails_as_the_hub_does() -> None:
