@@ -44,6 +44,7 @@ MAX_EMAIL_LENGTH = 320
 MAX_NUMBER_LENGTH = 32
 MAX_LINES_PER_ORDER = 1000
 MAX_QUANTITY = 1_000_000
+MAX_PRICES_REMEMBERED = 100_000
 IMPORTED = "imported"
 
 
@@ -163,6 +164,8 @@ class _Checker:
         self.first_lines: list[int] = []
         self.rejected: list[Rejected] = []
         self.lines = 0
+        self.prices: dict[tuple[str, str], int] = {}
+        """(unit_price as written, currency) → minor units, for the prices already checked."""
 
     def take(self) -> CheckedBatch:
         self.rejected.sort(key=lambda r: r.line)
@@ -289,6 +292,11 @@ class _Checker:
         return HistoricalLine(sku, store_name or name, quantity, unit_price_minor)
 
     def _unit_price(self, problems: LineProblems, order: _OrderInProgress, value: str) -> int | None:
+        if order.store is not None:
+            # A sales history repeats its prices: each text is checked once per currency.
+            known = self.prices.get((value, order.store.currency))
+            if known is not None:
+                return known
         try:
             amount = Decimal(value)
         except InvalidOperation:
@@ -300,10 +308,13 @@ class _Checker:
         if order.store is None:
             return None
         try:
-            return to_minor(amount, order.store.currency)
+            minor = to_minor(amount, order.store.currency)
         except ValueError as error:
             problems.add("unit_price", str(error))
             return None
+        if len(self.prices) < MAX_PRICES_REMEMBERED:
+            self.prices[(value, order.store.currency)] = minor
+        return minor
 
     def finish_order(self) -> None:
         """Close the current order: into the batch when all its lines were good."""
