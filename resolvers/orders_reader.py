@@ -41,6 +41,7 @@ ORDER_FIELDS = ("store_slug", "placed_at", "customer_email", "status", "currency
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 """`resolvers.users.EMAIL` (a test keeps them equal), so the reader needs no database code."""
 MAX_EMAIL_LENGTH = 320
+PRICE = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
 MAX_NUMBER_LENGTH = 32
 MAX_LINES_PER_ORDER = 1000
 MAX_QUANTITY = 1_000_000
@@ -108,8 +109,9 @@ class _OrderInProgress:
     bad: bool = False
 
 
-def read_header(reader: csv.reader) -> list[int]:  # type: ignore[valid-type]
-    """The index of each of CSV_COLUMNS in the file's rows; UnreadableFile for a wrong header."""
+def read_header(reader: csv.reader) -> tuple[list[int], int]:  # type: ignore[valid-type]
+    """The index of each of CSV_COLUMNS in the file's rows, and how many columns the header names;
+    UnreadableFile for a wrong header."""
     header = next(reader, None)  # type: ignore[call-overload]
     if not header:
         raise UnreadableFile(
@@ -130,22 +132,25 @@ def read_header(reader: csv.reader) -> list[int]:  # type: ignore[valid-type]
         raise UnreadableFile(
             f"line 1, the header, {' and '.join(said)}: the columns are {','.join(CSV_COLUMNS)}"
         )
-    return [names.index(name) for name in CSV_COLUMNS]
+    return [names.index(name) for name in CSV_COLUMNS], len(names)
 
 
 def checked_batches(request: ReadRequest) -> Iterator[CheckedBatch]:
     """Read and check the file, yielding batches of whole orders of about `batch_size` lines."""
     with request.path.open("rb") as handle:
         reader = csv.reader(_text_lines(handle))
-        indexes = read_header(reader)
-        width = max(indexes) + 1
+        indexes, width = read_header(reader)
         checker = _Checker(request)
         for row in _rows(reader):
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if len(row) < width:
-                row = row + [""] * (width - len(row))
-            checker.row(reader.line_num, [row[index].strip() for index in indexes])
+            cells = len(row)
+            if cells < width:
+                row = row + [""] * (width - cells)
+            # More cells than columns is a shifted line (an unquoted comma, say); empty ones at the
+            # end are a spreadsheet's habit.
+            shifted = cells > width and any(cell.strip() for cell in row[width:])
+            checker.row(reader.line_num, [row[index].strip() for index in indexes], cells if shifted else 0)
             # The open order is not in the batch yet (it joins the batch in which it ends).
             if checker.lines >= request.batch_size:
                 yield checker.take()
@@ -173,10 +178,13 @@ class _Checker:
         self.batch_orders, self.first_lines, self.rejected, self.lines = [], [], [], 0
         return batch
 
-    def row(self, line: int, values: list[str]) -> None:
+    def row(self, line: int, values: list[str], shifted_cells: int = 0) -> None:
+        """Check one line; `shifted_cells`: it has that many cells, more than the header's columns."""
         self.lines += 1
         number, slug, placed_at, email, status, sku, quantity, unit_price, currency = values
         problems = LineProblems(line, self.rejected)
+        if shifted_cells:
+            problems.add("line", f"{shifted_cells} cells where the header names {len(CSV_COLUMNS)} columns")
         current = self.current
         if current is None or number != current.number:
             self.finish_order()
@@ -276,6 +284,9 @@ class _Checker:
         if name is None:
             problems.add("sku", f"{sku!r} is not in the master catalog" if sku else "is empty")
         try:
+            # Digits only: int() would also take "+3", " 3_000" or other scripts' digits.
+            if not (quantity_text.isascii() and quantity_text.isdigit()):
+                raise ValueError(quantity_text)
             quantity = int(quantity_text)
         except ValueError:
             problems.add(
@@ -298,6 +309,9 @@ class _Checker:
             if known is not None:
                 return known
         try:
+            # A plain decimal with a dot: Decimal() would also take "1e3", "1_000" or "NaN".
+            if not PRICE.match(value):
+                raise InvalidOperation(value)
             amount = Decimal(value)
         except InvalidOperation:
             problems.add("unit_price", f"{value!r} is not a number" if value else "is empty")

@@ -221,7 +221,17 @@ BAD_LINES = {
     "not a price": (
         "OLD-2001,north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,1,NaN,USD\n",
         8,
-        "unit_price: NaN is not between 0 and",
+        "unit_price: 'NaN' is not a number",
+    ),
+    "a price with a thousands separator": (
+        'OLD-2001,north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,1,"1,299.00",USD\n',
+        8,
+        "unit_price: '1,299.00' is not a number",
+    ),
+    "a line with a cell too many": (
+        "OLD-2001,north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,1,1,299.00,USD\n",
+        8,
+        "line: 10 cells where the header names 9 columns",
     ),
     "no quantity": (
         "OLD-2001,north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,0,1.00,USD\n",
@@ -232,6 +242,11 @@ BAD_LINES = {
         "OLD-2001,north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,1.5,1.00,USD\n",
         8,
         "quantity: '1.5' is not a whole number",
+    ),
+    "a signed quantity": (
+        "OLD-2001,north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,+3,1.00,USD\n",
+        8,
+        "quantity: '+3' is not a whole number",
     ),
     "no number": (
         ",north-shop,2026-03-02T09:15:00Z,c@example.com,PLACED,DR-1,1,1.00,USD\n",
@@ -358,12 +373,13 @@ async def test_a_wrong_header_stops_the_import(hub: Hub, tmp_path: Path, header:
 async def test_a_file_with_a_byte_order_mark_and_columns_in_another_order_imports(
     hub: Hub, tmp_path: Path
 ) -> None:
-    # Spreadsheet programs write a byte-order mark; the header names the columns, in any order.
+    # Spreadsheet programs write a byte-order mark and empty cells at the end of a line; the header
+    # names the columns, in any order.
     await prepare_stores(hub)
     file = tmp_path / "orders.csv"
     file.write_text(
         "\ufeffsku,quantity,unit_price,currency,number,store_slug,placed_at,customer_email,status\n"
-        "DR-1,2,10.00,USD,OLD-7,north-shop,2026-05-01T08:00:00Z,g@example.com,FULFILLED\n",
+        "DR-1,2,10.00,USD,OLD-7,north-shop,2026-05-01T08:00:00Z,g@example.com,FULFILLED,,\n",
         encoding="utf-8",
     )
     result = await hub_import(str(file))
