@@ -29,7 +29,7 @@ from resolvers.catalog_reader import Rejected
 from resolvers.orders_reader import CheckedBatch, ReadRequest, StoreFacts, checked_batches
 
 BATCH_SIZE = 5000
-"""File lines per batch (whole orders: a batch ends after the order open at its last line)."""
+"""File lines per batch; an order still open at a batch's last line is written with the next batch."""
 
 
 class WriteRefused(RuntimeError):
