@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
+    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -17,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from hub_graphql.cost import query_cost_limiter
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
 from hub_graphql.types import catalog, partners, quotes, stores
@@ -75,8 +77,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
     extensions: list[object] = [
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # After validation, before execution (it needs the variables): docs/operations.md, "Limits".
+        query_cost_limiter(settings.max_query_cost),
         lambda: MaskErrors(should_mask_error=_should_mask),
         PartialResults,
     ]
