@@ -71,7 +71,10 @@ class HubSchema(strawberry.federation.Schema):
         super().process_errors(unexpected, execution_context)
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
+def build_schema(
+    settings: Settings | None = None, *, query: type = Query, mutation: type = Mutation
+) -> strawberry.federation.Schema:
+    """The hub's schema with its limits; `query` and `mutation` let tests add fields of their own."""
     settings = settings or Settings()
     # Factories, so each request gets fresh extension instances (the caches live at module level).
     extensions: list[object] = [
@@ -88,8 +91,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     return HubSchema(
-        query=Query,
-        mutation=Mutation,
+        query=query,
+        mutation=mutation,
         types=[
             catalog.Product,
             catalog.Category,
