@@ -11,6 +11,7 @@ millions of fields is refused before it resolves one. The formula
                    `first` (or `limit`) for a field that takes one, clamped to 0…MAX_PAGE_SIZE;
                    on a connection (a field sliced by `first` that returns an object), the size is
                    applied to the connection's lists (`edges`), not to `totalCount` or `pageInfo`;
+                   for `_entities`, the number of representations sent;
                    for any other list: its assumed size (FIELD_COSTS), else MAX_PAGE_SIZE.
     selections   = the sum of the fields selected, fragments and inline fragments included; on an
                    interface or a union, the most costly of the possible object types.
@@ -51,8 +52,9 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.execute import ExecutionResult as GraphQLExecutionResult
-from graphql.execution.values import get_argument_values
+from graphql.pyutils import Undefined
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+from graphql.utilities import value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 
 from datasources.pagination import MAX_PAGE_SIZE
@@ -69,6 +71,8 @@ class FieldCost:
 
     cost: int = 1
     assumed_size: int | None = None
+    sized_by: str | None = None
+    """A list argument whose length is the list's size (`_entities(representations:)`)."""
 
 
 FIELD_COSTS: dict[str, FieldCost] = {
@@ -96,8 +100,8 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Store.texts": FieldCost(assumed_size=20),
     "Reseller.stores": FieldCost(assumed_size=10),
     "Viewer.roles": FieldCost(assumed_size=8),
-    # A federation gateway's batch of references: one loader batch per type, priced per entity.
-    "Query._entities": FieldCost(assumed_size=MAX_PAGE_SIZE),
+    # A federation gateway's batch of references: as many entities as representations sent.
+    "Query._entities": FieldCost(sized_by="representations"),
 }
 """Per-field overrides, by `Type.field`. Any field not named costs 1, and a list not named is assumed
 to hold MAX_PAGE_SIZE items. An assumed size is an estimate (the hub does not cut a longer list), so
@@ -105,7 +109,7 @@ keep the costly subtrees behind fields that take `first`."""
 
 
 class CostCalculator:
-    """Computes operation costs against one schema (the overrides and introspection bounds resolved once)."""
+    """Computes operation costs against one schema, with per-field overrides (FIELD_COSTS by default)."""
 
     def __init__(self, schema: GraphQLSchema, overrides: Mapping[str, FieldCost] | None = None) -> None:
         self.schema = schema
@@ -207,6 +211,8 @@ class _Walk:
         sliced = self._slice(node, definition)
         returns_list = is_list_type(_nullable(definition.type))
         if returns_list:
+            if override.sized_by is not None:
+                sliced = self._list_length(node, definition, override.sized_by)
             size = sliced if sliced is not None else override.assumed_size or page_size or MAX_PAGE_SIZE
             return override.cost + size * self.selection_set(node.selection_set, child_type, None)
         # A connection: its lists (edges) hold `first` items; its other fields are counted once.
@@ -260,10 +266,23 @@ class _Walk:
         return 1 + self._exact(node.selection_set, child_type, result, info)
 
     def _arguments(self, node: FieldNode, definition: GraphQLField) -> dict[str, Any]:
-        try:
-            return get_argument_values(definition, node, self.variables)
-        except GraphQLError:
-            return {}
+        """The field's arguments as sent (variables as given, not coerced), defaults filled in."""
+        values = {
+            name: argument.default_value
+            for name, argument in definition.args.items()
+            if argument.default_value is not Undefined
+        }
+        for given in node.arguments or ():
+            if isinstance(given.value, VariableNode):
+                if given.value.name.value in self.variables:
+                    values[given.name.value] = self.variables[given.value.name.value]
+            else:
+                values[given.name.value] = value_from_ast_untyped(given.value, self.variables)
+        return values
+
+    def _list_length(self, node: FieldNode, definition: GraphQLField, argument_name: str) -> int | None:
+        value = self._arguments(node, definition).get(argument_name)
+        return len(value) if isinstance(value, list) else None
 
     def _slice(self, node: FieldNode, definition: GraphQLField) -> int | None:
         """The value of the field's slicing argument (literal, variable or default), or None."""
@@ -311,19 +330,19 @@ def _field_definition(schema: GraphQLSchema, parent: GraphQLObjectType, name: st
 
 
 def _variable_values(operation: OperationDefinitionNode, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Each variable's value as sent, else its default in the operation (only integers matter here)."""
+    """Each variable's value as sent, else its default in the operation."""
     values: dict[str, Any] = {}
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
         if name in given:
             values[name] = given[name]
-        elif isinstance(definition.default_value, IntValueNode):
-            values[name] = int(definition.default_value.value)
+        elif definition.default_value is not None:
+            values[name] = value_from_ast_untyped(definition.default_value)
     return values
 
 
 class CostCache:
-    """Costs of recent operations by (document text, operation name, integer variables): what decides the cost."""
+    """Costs of recent operations by document text, operation name and the variables' shape (numbers, list lengths)."""
 
     def __init__(self, maxsize: int = 512) -> None:
         self.maxsize = maxsize
@@ -331,12 +350,14 @@ class CostCache:
 
     @staticmethod
     def key(query: str, operation_name: str | None, variables: Mapping[str, Any] | None) -> tuple[Any, ...]:
-        integers = tuple(
-            sorted(
-                (k, v) for k, v in (variables or {}).items() if isinstance(v, int) and not isinstance(v, bool)
-            )
-        )
-        return (query, operation_name, integers)
+        # What a variable can change in the cost: a number (a page size) or a list's length.
+        shape = []
+        for name, value in sorted((variables or {}).items()):
+            if isinstance(value, int) and not isinstance(value, bool):
+                shape.append((name, value))
+            elif isinstance(value, list):
+                shape.append((name, ("length", len(value))))
+        return (query, operation_name, tuple(shape))
 
     def get(self, key: tuple[Any, ...]) -> int | None:
         cost = self._costs.get(key)

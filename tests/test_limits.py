@@ -215,6 +215,9 @@ def test_the_cost_cache_is_keyed_by_document_and_the_numbers_in_the_variables() 
     a = CostCache.key("q", None, {"n": 5, "s": "text"})
     assert a == CostCache.key("q", None, {"n": 5, "s": "other text"})
     assert a != CostCache.key("q", None, {"n": 6})
+    # a list's length can size a list (`_entities`), its items cannot
+    assert CostCache.key("q", None, {"r": [1, 2]}) == CostCache.key("q", None, {"r": [3, 4]})
+    assert CostCache.key("q", None, {"r": [1, 2]}) != CostCache.key("q", None, {"r": [1, 2, 3]})
     cache.put(a, 12)
     cache.put(CostCache.key("q2", None, {}), 1)
     assert cache.get(a) == 12
@@ -402,3 +405,10 @@ async def test_a_text_plain_post_and_a_batch_are_still_refused(hub: Hub) -> None
         "/graphql", params={"query": 'mutation { login(email: "a", password: "b") { token } }'}
     )
     assert over_get.status_code == 405
+
+
+def test_a_gateways_entities_cost_as_many_as_the_representations_sent(calculator: CostCalculator) -> None:
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { sku name } } }"
+    five = [{"__typename": "Product", "sku": f"S{i}"} for i in range(5)]
+    assert _cost(calculator, query, {"r": five}) == 1 + 5 * 2
+    assert _cost(calculator, query, {"r": five * 200}) == 1 + 1000 * 2
