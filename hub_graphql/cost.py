@@ -76,29 +76,34 @@ class FieldCost:
 
 
 FIELD_COSTS: dict[str, FieldCost] = {
-    # One call to every distributor the viewer may ask, per product: the costliest field of the hub.
-    # Sized by the most distributors a caller may name (MAX_DISTRIBUTOR_CODES in resolvers/quotes/live.py).
-    "Product.liveQuotes": FieldCost(cost=50, assumed_size=50),
+    # Asks the distributors' quote services (one call per distributor for the whole page, batched),
+    # and answers one offer per distributor asked.
+    "Product.liveQuotes": FieldCost(cost=10, assumed_size=10),
     # Expands categories and groups into up to 500 lines and asks every connected distributor.
-    "Mutation.requestQuote": FieldCost(cost=500),
-    "Mutation.refreshQuotes": FieldCost(cost=200),
-    # Every distributor's quote on every line of the request (at most 500 lines).
-    "QuoteRequest.comparison": FieldCost(cost=50),
-    "QuoteComparison.lines": FieldCost(assumed_size=500),
-    "QuoteRequest.items": FieldCost(assumed_size=500),
-    "DistributorQuote.lines": FieldCost(assumed_size=500),
+    "Mutation.requestQuote": FieldCost(cost=100),
+    "Mutation.refreshQuotes": FieldCost(cost=50),
+    "QuoteRequest.comparison": FieldCost(cost=10),
+    # A quote request's lines (at most 500; tens is usual) and its quotes (one per distributor asked).
+    "QuoteRequest.items": FieldCost(assumed_size=20),
+    "DistributorQuote.lines": FieldCost(assumed_size=20),
+    "QuoteComparison.lines": FieldCost(assumed_size=20),
+    "QuoteRequest.quotes": FieldCost(assumed_size=10),
+    "QuoteComparisonLine.offers": FieldCost(assumed_size=10),
+    # A reseller deals with a few distributors; its status changes are few.
+    "Reseller.distributors": FieldCost(assumed_size=10),
+    "Reseller.statusHistory": FieldCost(assumed_size=10),
+    "Reseller.stores": FieldCost(assumed_size=10),
     # Lists whose length the hub caps on input (resolvers/partners.py).
     "Distributor.regions": FieldCost(assumed_size=50),
     "HubPolicies.currencies": FieldCost(assumed_size=50),
     "HubPolicies.paymentMethods": FieldCost(assumed_size=20),
-    # A product is in a few groups and has a few attributes; a category a few dozen children.
+    # A product is in a few groups and has a few attributes; a category has a few dozen children.
     "Product.groups": FieldCost(assumed_size=10),
     "Product.attributes": FieldCost(assumed_size=20),
     "Category.children": FieldCost(assumed_size=20),
     "Query.categories": FieldCost(assumed_size=20),
     "Store.categories": FieldCost(assumed_size=20),
     "Store.texts": FieldCost(assumed_size=20),
-    "Reseller.stores": FieldCost(assumed_size=10),
     "Viewer.roles": FieldCost(assumed_size=8),
     # A federation gateway's batch of references: as many entities as representations sent.
     "Query._entities": FieldCost(sized_by="representations"),

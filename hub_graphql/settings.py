@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     """None: on in development, off in production."""
 
     # Limits on what one request may ask (docs/operations.md, "Limits").
-    max_query_cost: int = Field(default=50_000, ge=1)
+    max_query_cost: int = Field(default=100_000, ge=1)
     max_execution_ms: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_query_tokens: int = Field(default=2_000, ge=50)

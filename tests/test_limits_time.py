@@ -131,7 +131,8 @@ async def test_a_query_past_the_time_limit_is_stopped_and_answered_timeout(
     assert LIMIT_MS / 1000 <= elapsed < LIMIT_MS / 1000 + 3
     await _assert_database_work_stopped(slow_hub, database_url)
     # and the hub serves the next request, from the database, as usual
-    assert (await slow_hub.query("{ categories { code } }")) == {"categories": []}
+    served = await slow_hub.query("{ categories { code } }")
+    assert all(c["code"].startswith("after-") for c in served["categories"])
 
 
 async def test_a_mutation_cut_off_by_the_time_limit_writes_nothing(slow_hub: Hub, database_url: str) -> None:
