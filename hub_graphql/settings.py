@@ -47,7 +47,9 @@ class Settings(BaseSettings):
             for origin in origins:
                 scheme, _, host = origin.partition("://")
                 if scheme not in ("http", "https") or not host or "/" in host or origin == "*":
-                    raise ValueError(f"HUB_CORS_ORIGINS: {origin!r} is not an origin such as https://shop.example")
+                    raise ValueError(
+                        f"HUB_CORS_ORIGINS: {origin!r} is not an origin such as https://shop.example"
+                    )
             return origins
         return value
 
