@@ -113,6 +113,10 @@ class Context:
     async def close(self) -> None:
         await self.db.close()
 
+    async def stop(self) -> None:
+        """The request ran past its time limit: stop its database work, roll it back and close."""
+        await self.db.stop()
+
 
 def bearer_token(connection: HTTPConnection | None) -> str | None:
     if connection is None:

@@ -73,6 +73,30 @@ class Settings(BaseSettings):
             return entries
         return value
 
+    # Limits on what one request may ask (docs/operations.md, "Limits").
+    max_query_cost: int = Field(default=100_000, ge=1)
+    max_execution_ms: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_query_tokens: int = Field(default=2_000, ge=50)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Origins (scheme://host[:port]) whose pages may call the hub from a browser; none by default."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            origins = [str(v).strip().rstrip("/") for v in value if str(v).strip()]
+            for origin in origins:
+                scheme, _, host = origin.partition("://")
+                if scheme not in ("http", "https") or not host or "/" in host or origin == "*":
+                    raise ValueError(
+                        f"HUB_CORS_ORIGINS: {origin!r} is not an origin such as https://shop.example"
+                    )
+            return origins
+        return value
+
     @field_validator("quote_endpoint_allowlist", mode="before")
     @classmethod
     def _split_allowlist(cls, value: object) -> object:
