@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -18,11 +22,18 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
+from datasources.persisted_queries import QueryStore
+from datasources.quotes.state import quote_state
 from hub_graphql.body_limit import BodySizeLimit
 from hub_graphql.context import Context, build_context
 from hub_graphql.graphiql import GraphiQLFiles
 from hub_graphql.http import GraphQLOverHTTP, json_response, media_type_of
+from hub_graphql.metrics import SHARED_KEY as METRICS_KEY
+from hub_graphql.metrics import HubMetrics, metrics_response
+from hub_graphql.persisted_queries import PersistedQueries, load_manifest
+from hub_graphql.request_log import RequestIds
 from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
 from hub_graphql.security_headers import SecurityHeaders
@@ -31,8 +42,30 @@ from hub_graphql.settings import Settings
 log = logging.getLogger("hub")
 
 
+UNEXPECTED = "Unexpected error."
+
+
+def outcome_of(result: ExecutionResult) -> str:
+    """A request's outcome for the metrics: ok, `unexpected` (a masked failure), or the first error's code."""
+    if not result.errors:
+        return "ok"
+    codes = []
+    for error in result.errors:
+        code = (error.extensions or {}).get("code")
+        if code is None and error.message == UNEXPECTED:
+            return "unexpected"
+        codes.append(code if isinstance(code, str) else None)
+    first = codes[0]
+    if first is not None:
+        return first
+    # graphql-core's own errors carry no code: a document that did not parse, or did not validate.
+    if result.errors[0].message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    return "GRAPHQL_VALIDATION_FAILED" if result.errors[0].path is None else "error"
+
+
 class HubGraphQL(GraphQLOverHTTP, GraphQL):
-    """strawberry's ASGI app with the hub's context, error logging and its own GraphiQL page."""
+    """strawberry's ASGI app with the hub's context, error logging, persisted queries and its own GraphiQL page."""
 
     def __init__(
         self, resources_holder: dict[str, Resources], graphiql: GraphiQLFiles, **kwargs: Any
@@ -40,6 +73,27 @@ class HubGraphQL(GraphQLOverHTTP, GraphQL):
         super().__init__(**kwargs)
         self._holder = resources_holder
         self._graphiql = graphiql
+        self.persisted: PersistedQueries | None = None
+        """Set by the app's lifespan (its store may live in Redis)."""
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted query's hash (no `query`) is an operation, not a browser.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        request, data = kwargs["request"], kwargs["request_data"]
+        request.state.graphql_operation = data.operation_name
+        if self.persisted is not None:
+            # Before parsing: a hash becomes its registered text, or the request is refused here.
+            query = await self.persisted.query_for(data.query, data.extensions, data.operation_name)
+            if isinstance(query, GraphQLError):
+                return ExecutionResult(data=None, errors=[query])
+            kwargs["request_data"] = dataclasses.replace(data, query=query)
+        return await super().execute_single(*args, **kwargs)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        request.state.graphql_outcome = outcome_of(result)
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context = build_context(self._holder["resources"], request=request, response=response)
@@ -74,7 +128,7 @@ class HubStarlette(Starlette):
     """Starlette with the security headers outside everything, its own error pages included."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(RequestIds(super().build_middleware_stack()))
 
 
 @contextmanager
@@ -111,22 +165,46 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
         allow_queries_via_get=True,
     )
     time_limit_s = settings.max_execution_ms / 1000
+    metrics = HubMetrics()
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
 
     async def graphql_endpoint(request: Request) -> Response:
         stopped = False
+        started = time.perf_counter()
+        response: Response | None = None
         try:
             # Past the limit the request's task is cancelled: resolvers, statements and the transaction.
             async with asyncio.timeout(time_limit_s) as deadline:
-                return await graphql_app.run(request)
+                response = await graphql_app.run(request)
+                return response
         except TimeoutError:
             if not deadline.expired():
                 raise
             stopped = True
-            return _timed_out(request, settings.max_execution_ms)
+            request.state.graphql_outcome = TIMEOUT
+            response = _timed_out(request, settings.max_execution_ms)
+            return response
         except HTTPException as error:
-            return PlainTextResponse(error.reason, status_code=error.status_code)
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+            return response
         finally:
             await _close_context(request, stopped=stopped)
+            _count_request(request, response, time.perf_counter() - started)
+
+    def _count_request(request: Request, response: Response | None, seconds: float) -> None:
+        outcome = getattr(request.state, "graphql_outcome", None)
+        if outcome is None:
+            if response is None:
+                outcome = "unexpected"  # an exception escaped: the server's error page answers
+            elif response.media_type == "text/html":
+                return  # GraphiQL's page, not an operation
+            else:
+                outcome = f"HTTP_{response.status_code}"
+        operation = metrics.operation_label(getattr(request.state, "graphql_operation", None))
+        metrics.request_answered(operation, outcome, seconds)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return await metrics_response(request, metrics, holder.get("resources"), metrics_token)
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -138,11 +216,31 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
             holder["resources"] = resources
-            with startup_objects_frozen():
-                yield
-            holder.pop("resources", None)
+            resources.shared[METRICS_KEY] = metrics
+            quote_state(resources.shared).observer = metrics.distributor_called
+            graphql_app.persisted = persisted_queries_of(settings)
+            if tracing is not None:
+                from hub_graphql.tracing import trace_resources
+
+                trace_resources(resources, tracing)
+            try:
+                with startup_objects_frozen():
+                    yield
+            finally:
+                if tracing is not None:
+                    tracing.shutdown()  # sends the spans still batched
+                await graphql_app.persisted.close()
+                graphql_app.persisted = None
+                holder.pop("resources", None)
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    tracing: Any = None
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        # Imported only when asked for: without the variable OpenTelemetry is never loaded.
+        from hub_graphql.tracing import tracer_provider, tracing_middleware
+
+        tracing = tracer_provider()
+        middleware.insert(0, tracing_middleware(tracing))
     if settings.cors_origins:
         # Storefronts on other origins: only those listed, never `*`. Tokens travel in the
         # Authorization header, so no cookies (credentials) are allowed.
@@ -162,6 +260,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/health", health),
+            Route("/metrics", metrics_endpoint),
             Route("/", root),
             *graphiql.routes(),
         ],
@@ -169,4 +268,19 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
     )
     app.state.settings = settings
     app.state.resources_holder = holder
+    app.state.metrics = metrics
     return app
+
+
+def persisted_queries_of(settings: Settings) -> PersistedQueries:
+    """The persisted query mode of the settings, its manifest read, its store in Redis when configured."""
+    manifest = (
+        load_manifest(settings.persisted_queries_manifest) if settings.persisted_queries_manifest else None
+    )
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    return PersistedQueries(
+        settings.persisted_queries,
+        QueryStore.from_url(redis_url, settings.redis_key_prefix),
+        manifest,
+        max_tokens=settings.max_query_tokens,
+    )

@@ -127,3 +127,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    # Metrics, logs and persisted queries (docs/operations.md, "Metrics and logs", "Persisted queries").
+    metrics_token: SecretStr | None = None
+    """Bearer token that may read /metrics from anywhere; unset: /metrics answers loopback callers only."""
+    log_format: Literal["json", "text"] = "json"
+    """How `hub serve` writes its logs: JSON lines (default) or text lines."""
+    persisted_queries: Literal["off", "auto", "required"] = "auto"
+    persisted_queries_manifest: Path | None = None
+    """An Apollo persisted query manifest (JSON): the only operations run when persisted_queries=required."""
+
+    @model_validator(mode="after")
+    def _required_persisted_queries_need_a_manifest(self) -> Settings:
+        if self.persisted_queries == "required" and self.persisted_queries_manifest is None:
+            raise ValueError("HUB_PERSISTED_QUERIES=required needs HUB_PERSISTED_QUERIES_MANIFEST")
+        return self

@@ -114,6 +114,7 @@ async def _ask(
 ) -> None:
     breaker = state.breaker(endpoint.distributor_id)
     if not breaker.allow(state.clock()):
+        state.record_refusal(endpoint.distributor_id, endpoint.code)
         for key in keys:
             results[key] = Outcome(endpoint.distributor_id, failure=CIRCUIT_OPEN)
         return
@@ -135,12 +136,19 @@ async def _ask(
         raise
     except QuoteFailure as failure:
         breaker.failed(state.clock())
-        state.record_call(endpoint.code, (time.perf_counter() - started) * 1000, ok=False)
+        state.record_call(
+            endpoint.code,
+            (time.perf_counter() - started) * 1000,
+            ok=False,
+            distributor_id=endpoint.distributor_id,
+        )
         for key in keys:
             results[key] = Outcome(endpoint.distributor_id, failure=failure.reason)
         return
     breaker.succeeded()
-    state.record_call(endpoint.code, (time.perf_counter() - started) * 1000, ok=True)
+    state.record_call(
+        endpoint.code, (time.perf_counter() - started) * 1000, ok=True, distributor_id=endpoint.distributor_id
+    )
     now = state.clock()
     wall = datetime.now(UTC)
     for key in keys:

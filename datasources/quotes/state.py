@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -115,18 +116,27 @@ class QuoteState:
     breakers: dict[int, CircuitBreaker] = field(default_factory=dict)
     stats: dict[str, DistributorStats] = field(default_factory=dict)
     clock: Any = time.monotonic
+    observer: Callable[[int, str, float | None, str], None] | None = None
+    """Told of every call's end (distributor id, code, milliseconds or None, outcome): the app's metrics."""
 
     def breaker(self, distributor_id: int) -> CircuitBreaker:
         if distributor_id not in self.breakers:
             self.breakers[distributor_id] = CircuitBreaker(self.breaker_threshold, self.breaker_cool_down_s)
         return self.breakers[distributor_id]
 
-    def record_call(self, code: str, elapsed_ms: float, ok: bool) -> None:
+    def record_call(self, code: str, elapsed_ms: float, ok: bool, distributor_id: int | None = None) -> None:
         stats = self.stats.setdefault(code, DistributorStats())
         stats.calls += 1
         stats.failures += 0 if ok else 1
         stats.last_ms = elapsed_ms
         stats.slowest_ms = max(stats.slowest_ms, elapsed_ms)
+        if self.observer is not None and distributor_id is not None:
+            self.observer(distributor_id, code, elapsed_ms, "ok" if ok else "failed")
+
+    def record_refusal(self, distributor_id: int, code: str) -> None:
+        """A call not made because the distributor's circuit is open."""
+        if self.observer is not None:
+            self.observer(distributor_id, code, None, "circuit_open")
 
 
 def quote_state(shared: dict[str, Any]) -> QuoteState:
