@@ -7,6 +7,7 @@ import dataclasses
 import gc
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -43,6 +44,13 @@ log = logging.getLogger("hub")
 
 
 UNEXPECTED = "Unexpected error."
+_FIRST_OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+def first_operation_name(query: str | None) -> str | None:
+    """The name of the document's first named operation, for the metrics (without parsing it again)."""
+    match = _FIRST_OPERATION.search(query[:2000]) if query else None
+    return match.group(1) if match else None
 
 
 def outcome_of(result: ExecutionResult) -> str:
@@ -82,13 +90,15 @@ class HubGraphQL(GraphQLOverHTTP, GraphQL):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         request, data = kwargs["request"], kwargs["request_data"]
-        request.state.graphql_operation = data.operation_name
+        query = data.query
         if self.persisted is not None:
             # Before parsing: a hash becomes its registered text, or the request is refused here.
             query = await self.persisted.query_for(data.query, data.extensions, data.operation_name)
             if isinstance(query, GraphQLError):
+                request.state.graphql_operation = data.operation_name
                 return ExecutionResult(data=None, errors=[query])
             kwargs["request_data"] = dataclasses.replace(data, query=query)
+        request.state.graphql_operation = data.operation_name or first_operation_name(query)
         return await super().execute_single(*args, **kwargs)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:

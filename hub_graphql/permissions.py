@@ -8,6 +8,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from hub_graphql.client_address import client_address
+from hub_graphql.metrics import SHARED_KEY as METRICS_KEY
 from resolvers.access import check, rule_for
 from resolvers.errors import HubError
 from resolvers.limits import RateLimits
@@ -47,6 +48,9 @@ class GuardExtension(PermissionExtension):
         try:
             admission = await limits.admit(operation, rule, address, kwargs)
         except HubError as refusal:
+            metrics = context.resources.shared.get(METRICS_KEY)
+            if metrics is not None:
+                metrics.rate_limit_refused(operation)
             retry_after = (refusal.extensions or {}).get("retryAfter")
             if isinstance(retry_after, int) and context.response is not None:
                 # Several refusals in one operation (aliases): the longest wait.
