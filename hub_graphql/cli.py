@@ -22,6 +22,8 @@ orders_app = typer.Typer(no_args_is_help=True, help="Store orders and their hist
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(orders_app, name="orders")
+persisted_app = typer.Typer(no_args_is_help=True, help="Persisted queries (docs/operations.md).")
+app.add_typer(persisted_app, name="persisted-queries")
 console = Console()
 
 
@@ -44,11 +46,58 @@ def serve(
     """Serve the hub with GraphiQL at http://HOST:PORT/graphql (reads HUB_DATABASE_URL)."""
     import uvicorn
 
-    Settings()  # refuse to start on a bad configuration (a default secret in production) before forking
+    # Refuse to start on a bad configuration (a default secret in production) before forking.
+    settings = Settings()
     console.print(f"[bold]Demand chain hub[/bold] on http://{host}:{port}/graphql")
+    from hub_graphql.request_log import logging_config
+
     uvicorn.run(
-        "hub_graphql.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "hub_graphql.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=logging_config(settings.log_format),
     )
+
+
+EXAMPLES = Path(__file__).parent / "static" / "examples.graphql"
+
+
+@persisted_app.command("build")
+def persisted_queries_build(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here (default: print).")
+    ] = None,
+    sources: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="More operations: .graphql documents, or .js/.ts files (gql`…`, graphql`…`, /* GraphQL */ `…`).",
+        ),
+    ] = None,
+    no_examples: Annotated[
+        bool, typer.Option("--no-examples", help="Leave out GraphiQL's examples.")
+    ] = False,
+) -> None:
+    """Write an Apollo persisted query manifest: GraphiQL's examples and the operations of --from files."""
+    import json
+
+    from hub_graphql.persisted_queries import ManifestError, build_manifest
+
+    files = ([] if no_examples else [EXAMPLES]) + list(sources or [])
+    try:
+        manifest = build_manifest(files)
+    except (ManifestError, OSError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"{len(manifest['operations'])} operations written to {output}")
 
 
 @db_app.command("upgrade")
