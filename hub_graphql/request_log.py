@@ -54,6 +54,7 @@ _RECORD_FIELDS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) |
     "message",
     "asctime",
     "request_id",
+    "color_message",  # uvicorn's copy of the message with terminal colours
 }
 
 
