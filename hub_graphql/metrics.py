@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from datasources.outbox.models import OutboxMessage
+from datasources.quotes.state import SHARED_KEY as QUOTES_KEY
 from datasources.quotes.state import QuoteState
 from hub_graphql.resources import Resources
 
@@ -211,6 +212,6 @@ async def metrics_response(
             )
         return PlainTextResponse("Metrics are served to loopback only.", status_code=403)
     if resources is not None:
-        quotes: Any = resources.shared.get("quotes")
+        quotes: Any = resources.shared.get(QUOTES_KEY)
         await metrics.read_gauges(resources, quotes)
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -178,7 +178,9 @@ async def test_metrics_are_for_loopback_callers_unless_a_token_is_set(settings: 
             refused = await outside.get("/metrics")
     assert refused.status_code == 403
 
-    async with open_hub(settings.model_copy(update={"metrics_token": SecretStr("scrape-token-0123456789")})) as hub:
+    async with open_hub(
+        settings.model_copy(update={"metrics_token": SecretStr("scrape-token-0123456789")})
+    ) as hub:
         outside = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=hub.app, client=("203.0.113.9", 40000)),
             base_url="http://hub.test",
