@@ -44,7 +44,9 @@ class SmtpTransport:
     def of_url(cls, url: str, timeout_s: float = 30.0) -> SmtpTransport:
         parts = urlsplit(url)
         if parts.scheme not in SCHEMES or not parts.hostname:
-            raise ValueError("HUB_SMTP_URL is smtp://host:port, smtps://user:pass@host:port or smtp+starttls://…")
+            raise ValueError(
+                "HUB_SMTP_URL is smtp://host:port, smtps://user:pass@host:port or smtp+starttls://…"
+            )
         default_port, use_tls, start_tls = SCHEMES[parts.scheme]
         return cls(
             host=parts.hostname,

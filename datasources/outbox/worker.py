@@ -309,7 +309,9 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; how many messages it held."""
-        claimed = await claim_due(self.session_factory, limit=self.batch_size, lease_seconds=self.lease_seconds)
+        claimed = await claim_due(
+            self.session_factory, limit=self.batch_size, lease_seconds=self.lease_seconds
+        )
         if not claimed:
             return 0
         self.stats.claimed += len(claimed)

@@ -52,7 +52,9 @@ def _answer(purchase_order_id: int, result: dict[str, Any]) -> Record:
             .values(
                 status="CONFIRMED" if accepted else "REJECTED",
                 distributor_reference=(result.get("reference") or None) if accepted else None,
-                reason=None if accepted else (result.get("reason") or "rejected by the distributor's service"),
+                reason=None
+                if accepted
+                else (result.get("reason") or "rejected by the distributor's service"),
                 answered_at=utcnow(),
             )
         )
@@ -88,7 +90,9 @@ def purchase_order_deliverer(
                 http, endpoint, payload["order"], deadline_s=timeout_s, endpoint_policy=endpoint_policy
             )
         except OrderNotTaken as not_taken:
-            return Outcome(done=True, error=f"{endpoint.code} {not_taken.reason}", record=_count_attempt(order_id))
+            return Outcome(
+                done=True, error=f"{endpoint.code} {not_taken.reason}", record=_count_attempt(order_id)
+            )
         except QuoteFailure as failure:
             return Outcome.retry(f"{endpoint.code} {failure.reason}", record=_count_attempt(order_id))
         return Outcome.delivered(record=_answer(order_id, result))
