@@ -62,10 +62,10 @@ class SmtpServer:
             self._controller = None
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0, what: str = "") -> None:
-    """Wait until `check()` holds (polling every 50 ms); fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0, what: str = "") -> None:
+    """Wait until `check()` holds (polling every 50 ms); fail after `within` seconds."""
+    deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
+            raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(0.05)

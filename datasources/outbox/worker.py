@@ -119,9 +119,9 @@ class Doorbell:
     def ring(self) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seconds: float) -> None:
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            await asyncio.wait_for(self._event.wait(), seconds)
         except TimeoutError:
             pass
         self._event.clear()
