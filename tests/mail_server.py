@@ -13,7 +13,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.quote_servers import free_port
+from tests.plaza_servers import free_port
 
 
 class Inbox:
