@@ -140,7 +140,9 @@ async def test_a_plaza_cart_becomes_one_purchase_order_per_distributor_and_a_liv
     hand, live = orders["HAND"], orders["LIVE"]
     assert hand["status"] == live["status"] == "SUBMITTED"
     assert hand["reseller"] == {"code": "RES"} and hand["currency"] == "USD"
-    assert [(line["sku"], line["quantity"], Decimal(line["unitPrice"]["amount"])) for line in hand["lines"]] == [
+    assert [
+        (line["sku"], line["quantity"], Decimal(line["unitPrice"]["amount"])) for line in hand["lines"]
+    ] == [
         (sku(0), 2, Decimal("12.50")),
         (sku(1), 3, Decimal("4.00")),
     ]
