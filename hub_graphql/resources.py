@@ -66,7 +66,9 @@ def outbox_worker(
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+async def open_resources(settings: Settings, *, deliver: bool = False) -> AsyncIterator[Resources]:
+    """The app's resources; with `deliver` (the server's lifespan) and `HUB_OUTBOX_WORKER` on, the outbox
+    worker runs too. CLI commands and benchmarks open them without: they deliver nothing."""
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -83,7 +85,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     session_factory = create_session_factory(engine)
     # Every session carries the doorbell: a commit that enqueued something rings it (outbox/queue.py).
     session_factory.configure(info={DOORBELL: Doorbell()})
-    worker = outbox_worker(settings, http, session_factory) if settings.outbox_worker else None
+    worker = outbox_worker(settings, http, session_factory) if deliver and settings.outbox_worker else None
     try:
         if worker is not None:
             worker.start()
