@@ -241,3 +241,15 @@ async def test_an_order_the_distributor_cannot_fill_is_rejected_with_its_reason(
         answer = (await hub.query(ONE, {"number": number}, token=buyer.token))["purchaseOrder"]
     assert answer["reason"] == f"not on our price list in USD: {sku(5)}"
     assert answer["distributorReference"] is None and answer["deliveryAttempts"] == 1
+
+
+def test_the_reference_service_keeps_the_contract_with_and_without_purchase_orders() -> None:
+    from graphql import build_ast_schema, parse
+
+    from datasources.partners.quote_contract import contract_breaks, takes_purchase_orders
+    from hub_graphql.sample_distributor import quote_only_schema, schema
+
+    with_orders = build_ast_schema(parse(schema.as_str()), assume_valid_sdl=True)
+    without = build_ast_schema(parse(quote_only_schema.as_str()), assume_valid_sdl=True)
+    assert takes_purchase_orders(with_orders) and contract_breaks(with_orders) == []
+    assert not takes_purchase_orders(without) and contract_breaks(without) == []
