@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from graphql import build_ast_schema, parse
 from sqlalchemy import select
 
 from datasources.outbox.models import OutboxMessage
+from datasources.partners.quote_contract import contract_breaks, takes_purchase_orders
 from datasources.plaza.models import PurchaseOrder
+from hub_graphql.sample_distributor import quote_only_schema, schema
 from hub_graphql.settings import Settings
 from tests.harness import Hub, open_hub
 from tests.mail_server import eventually
@@ -244,11 +247,6 @@ async def test_an_order_the_distributor_cannot_fill_is_rejected_with_its_reason(
 
 
 def test_the_reference_service_keeps_the_contract_with_and_without_purchase_orders() -> None:
-    from graphql import build_ast_schema, parse
-
-    from datasources.partners.quote_contract import contract_breaks, takes_purchase_orders
-    from hub_graphql.sample_distributor import quote_only_schema, schema
-
     with_orders = build_ast_schema(parse(schema.as_str()), assume_valid_sdl=True)
     without = build_ast_schema(parse(quote_only_schema.as_str()), assume_valid_sdl=True)
     assert takes_purchase_orders(with_orders) and contract_breaks(with_orders) == []
