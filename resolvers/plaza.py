@@ -66,10 +66,14 @@ class Result:
 # ---------------------------------------------------------------- submitPlazaCart
 
 
-def _line_problem(line: CartLine, quote: DistributorQuote | None, now: datetime) -> tuple[str, str] | None:
+def _line_problem(
+    line: CartLine, quote: DistributorQuote | None, currency: str, now: datetime
+) -> tuple[str, str] | None:
     """Why a line can no longer be ordered at its price: (code, reason), or None when it can."""
     if quote is None or quote.status != "ACCEPTED":
         return "QUOTE_NOT_ACCEPTED", "its quote is no longer ACCEPTED"
+    if quote.currency != currency:
+        return "CURRENCY_MISMATCH", f"its quote is in {quote.currency}, the cart in {currency}"
     valid_until = as_utc(quote.valid_until)
     line_until = as_utc(line.price_valid_until)
     if (valid_until is not None and valid_until <= now) or (line_until is not None and line_until <= now):
@@ -124,7 +128,7 @@ async def submit_cart(session: AsyncSession, viewer: Viewer, now: datetime) -> R
         errors.add("EMPTY_CART", "Your plaza cart is empty: add an accepted quote to it first.")
         return result
     for index, (line, quote, distributor) in enumerate(rows):
-        problem = _line_problem(line, quote, now)
+        problem = _line_problem(line, quote, cart.currency, now)
         if problem is not None:
             code, reason = problem
             errors.add(

@@ -367,3 +367,15 @@ async def test_two_submissions_of_one_cart_at_once_make_one_set_of_orders(hub: H
     assert [e["code"] for e in loser["userErrors"]] == ["EMPTY_CART"]
     assert await _count(hub, PurchaseOrder) == 2 and await _count(hub, PurchaseOrderLine) == 2
     assert await _count(hub, OutboxMessage) == 1
+
+
+async def test_a_line_quoted_in_another_currency_than_the_cart_is_refused(hub: Hub) -> None:
+    world = await _world(hub)
+    cart_id = await fill_plaza_cart(hub, world.reseller_id, [await _quote(hub, world, "HAND", [(sku(0), 1)])])
+    async with hub.resources.session_factory() as session, session.begin():
+        await session.execute(update(Cart).where(Cart.id == cart_id).values(currency="EUR"))
+
+    payload = (await hub.query(SUBMIT, token=world.token))["submitPlazaCart"]
+
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("CURRENCY_MISMATCH", ["lines", "0"])]
+    assert await _count(hub, PurchaseOrder) == 0
