@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import make_url  # noqa: E402
 
-from datasources.db import create_engine, create_session_factory, pg_admin  # noqa: E402
+from datasources.db import WRITE_TRANSACTION, create_engine, create_session_factory, pg_admin  # noqa: E402
 from datasources.mail.delivery import email_deliverer  # noqa: E402
 from datasources.mail.transports import FileTransport  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
@@ -56,6 +56,8 @@ async def _fill(url: str, count: int, kind: str) -> None:
     engine = create_engine(url)
     factory = create_session_factory(engine)
     async with factory() as session, session.begin():
+        # The worker writes too: take SQLite's write lock up front, as a unit of work does.
+        await session.connection(execution_options=WRITE_TRANSACTION)
         for n in range(count):
             await enqueue(
                 session,
@@ -109,6 +111,8 @@ async def wake_ms(url: str, rounds: int = 50) -> dict[str, float]:
         key = f"wake-{n}"
         arrived.clear()
         async with factory() as session, session.begin():
+            # The worker writes too: take SQLite's write lock up front, as a unit of work does.
+            await session.connection(execution_options=WRITE_TRANSACTION)
             await enqueue(session, "wake", key, {})
         started_at[key] = time.perf_counter()  # the commit is done: from here the doorbell counts
         await asyncio.wait_for(arrived.wait(), 10)

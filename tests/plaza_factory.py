@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from datasources.db import WRITE_TRANSACTION
 from datasources.orders.models import Cart, CartLine
 from datasources.plaza.models import PurchaseOrder, PurchaseOrderLine
 from datasources.quotes.models import DistributorQuote, DistributorQuoteLine
@@ -104,6 +105,8 @@ async def accepted_quote(
 async def fill_plaza_cart(hub: Hub, reseller_id: int, quote_ids: list[int]) -> str:
     """The reseller's OPEN plaza cart (made if none) with every available line of these quotes added."""
     async with hub.resources.session_factory() as session, session.begin():
+        # The worker writes too: take SQLite's write lock up front, as a unit of work does.
+        await session.connection(execution_options=WRITE_TRANSACTION)
         cart = await session.scalar(
             select(Cart).where(Cart.reseller_id == reseller_id, Cart.kind == "PLAZA", Cart.status == "OPEN")
         )

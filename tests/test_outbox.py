@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from datasources.db import create_engine, create_session_factory
+from datasources.db import WRITE_TRANSACTION, create_engine, create_session_factory
 from datasources.mail.delivery import email_deliverer
 from datasources.mail.messages import key_digest, message_id
 from datasources.mail.transports import FileTransport, SmtpTransport
@@ -64,6 +64,8 @@ async def _message(hub: Hub, key: str) -> OutboxMessage:
 async def _enqueue_email(hub: Hub, key: str, to: str = "Customer@Example.com", **extra: object) -> None:
     # Through the hub's own session factory: the commit rings the worker's doorbell.
     async with hub.resources.session_factory() as session, session.begin():
+        # The worker writes too: take SQLite's write lock up front, as a unit of work does.
+        await session.connection(execution_options=WRITE_TRANSACTION)
         await enqueue_email(
             session,
             key,
@@ -135,6 +137,8 @@ async def test_an_email_that_keeps_failing_is_failed_after_its_attempts(settings
     server = SmtpServer()  # never started
     async with open_hub(_with(settings, smtp_url=server.url)) as hub:
         async with hub.resources.session_factory() as session, session.begin():
+            # The worker writes too: take SQLite's write lock up front, as a unit of work does.
+            await session.connection(execution_options=WRITE_TRANSACTION)
             await enqueue(
                 session,
                 "email",
