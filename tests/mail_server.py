@@ -20,10 +20,17 @@ class Inbox:
     """What the SMTP server received, message by message."""
 
     def __init__(self) -> None:
+        self.receiving = threading.Event()
         self._lock = threading.Lock()
         self._messages: list[tuple[str, list[str], bytes]] = []
 
+    gate: threading.Event | None = None
+    """When set up, DATA waits for it (a stuck server); `receiving` tells that a message is being taken."""
+
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.receiving.set()
+        if self.gate is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 30)
         with self._lock:
             self._messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 Message accepted for delivery"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import random
+import threading
 from collections.abc import Iterator
 from email.policy import default
 from pathlib import Path
@@ -131,6 +132,38 @@ async def test_an_smtp_server_down_at_first_gets_the_message_after_retries_exact
         assert done.attempts >= 3 and done.done_at is not None
     finally:
         server.stop()
+
+
+async def test_a_stuck_smtp_server_holds_up_no_request_and_no_database_lock(settings: Settings) -> None:
+    # given an SMTP server that takes the message's data and then does not answer until released
+    server = SmtpServer()
+    server.inbox.gate = threading.Event()
+    server.start()
+    try:
+        async with open_hub(_with(settings, smtp_url=server.url)) as hub:
+            await _enqueue_email(hub, "order-confirmation:H-STUCK")
+            await asyncio.to_thread(server.inbox.receiving.wait, 10)
+
+            # when a request writes meanwhile (SQLite has one write lock for the whole file)
+            body = await asyncio.wait_for(hub.post(REGISTER), 10)
+
+            # then it is answered while the delivery still waits on the server
+            assert body["data"]["registerReseller"]["userErrors"] == []
+            assert (await _message(hub, "order-confirmation:H-STUCK")).status == "PENDING"
+            server.inbox.gate.set()
+            await eventually(lambda: _status(hub, "order-confirmation:H-STUCK", "DONE"), what="DONE")
+        assert len(server.inbox.messages) == 1
+    finally:
+        server.inbox.gate.set()
+        server.stop()
+
+
+REGISTER = """
+mutation {
+  registerReseller(input: {code: "WHILE-STUCK", name: "New", contactEmail: "new@stuck.example",
+                           password: "long-enough-pw"}) { reseller { code } userErrors { code } }
+}
+"""
 
 
 async def test_an_email_that_keeps_failing_is_failed_after_its_attempts(settings: Settings) -> None:
