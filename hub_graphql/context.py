@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
+from datasources.orders.loaders import OrderLoaders
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
@@ -31,6 +32,7 @@ class Loaders:
     partners: PartnerLoaders
     quotes: QuoteLoaders
     stores: StoreLoaders
+    orders: OrderLoaders
 
     @classmethod
     def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
@@ -44,6 +46,7 @@ class Loaders:
                 EndpointPolicy.of(resources.settings.env, resources.settings.quote_endpoint_allowlist),
             ),
             stores=StoreLoaders.create(db),
+            orders=OrderLoaders.create(db),
         )
 
     def clear_all(self) -> None:
