@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -294,7 +295,7 @@ async def test_notes_are_added_by_customer_service_and_shown_with_the_order(hub:
 
     assert first["userErrors"] == []
     notes = second["order"]["notes"]
-    assert [(n["text"], n["by"]) for n in notes][0] == ("Called about delivery.", "care@hub.example")
+    assert (notes[0]["text"], notes[0]["by"]) == ("Called about delivery.", "care@hub.example")
     assert [n["text"] for n in notes] == ["Called about delivery.", "Parcel left today."]
     assert codes(blank) == ["REQUIRED"] and codes(other) == ["NOT_FOUND"]
     async with hub.resources.session_factory() as session:
@@ -319,3 +320,27 @@ async def test_the_confirmation_is_resent_under_a_fresh_key_each_time(hub: Hub) 
         f"order-confirmation:{number}:resend:2",
     ]
     assert messages[0].payload == messages[1].payload == messages[2].payload
+
+
+async def test_a_concurrent_fulfil_and_cancel_of_one_order_have_exactly_one_winner(hub: Hub) -> None:
+    shop, _, _, _ = await two_resellers(hub)
+    service = await hub.staff("CUSTOMER_SERVICE")
+
+    for _ in range(3):  # a few rounds, each on a fresh order, to give the race its chance
+        number = await place(hub, shop)
+        fulfil, cancel = await asyncio.gather(
+            hub.post(FULFIL, {"n": number}, token=service),
+            hub.post(CANCEL, {"n": number, "reason": "changed mind"}, token=service),
+        )
+        payloads = [fulfil["data"]["fulfillOrder"], cancel["data"]["cancelOrder"]]
+        winners = [p for p in payloads if p["order"] is not None]
+        losers = [p for p in payloads if p["order"] is None]
+        assert len(winners) == 1 and len(losers) == 1, payloads
+        assert codes(losers[0]) == ["INVALID_STATE"]
+        assert winners[0]["order"]["history"][0]["status"] == "PLACED"
+        async with hub.resources.session_factory() as session:
+            order_id = await session.scalar(select(Order.id).where(Order.number == number))
+            events = (
+                await session.scalars(select(OrderEvent.status).where(OrderEvent.order_id == order_id))
+            ).all()
+        assert len(events) == 2
