@@ -308,7 +308,7 @@ async def test_reading_a_cart_costs_the_same_statements_for_1_line_or_20(
         assert read == cart
 
     assert counts[0] == counts[1], count_queries.statements
-    assert counts[1] <= 4, count_queries.statements  # the cart, its lines, the store's prices, the store
+    assert counts[1] <= 5, count_queries.statements  # the cart, its lines, the store's prices, the store, its reseller
 
 
 # ---------------------------------------------------------------- checkout

@@ -27,7 +27,7 @@ from hub_graphql.types.common import (
 )
 from hub_graphql.types.partners import Distributor, Reseller
 from hub_graphql.types.quotes import DistributorQuote
-from hub_graphql.types.stores import Store
+from hub_graphql.types.stores import Store, visible_store
 from resolvers.access import can_see_order, can_see_reseller
 from resolvers.orders import carts, checkout, plaza, service
 from resolvers.orders.pricing import Discount, PricedCart, PricedLine
@@ -174,15 +174,19 @@ class Cart(Node):
     async def _priced(self, info: Info) -> PricedCart:
         # Priced once per cart object, shared by its sibling fields (they resolve concurrently).
         if "priced" not in self.memo:
-            self.memo["priced"] = asyncio.ensure_future(carts.priced(info.context.loaders, self.row))
+            loaders = info.context.loaders
+            self.memo["priced"] = asyncio.ensure_future(
+                carts.priced(loaders.orders, loaders.stores, self.row)
+            )
         return await self.memo["priced"]
 
-    @strawberry.field(description="STORE carts.")
+    @strawberry.field(description="STORE carts; null when the viewer may not see the store (no longer OPEN).")
     async def store(self, info: Info) -> Store | None:
         if self.row.store_id is None:
             return None
-        row = await info.context.loaders.stores.store_by_id.load(self.row.store_id)
-        return Store.of(row) if row else None
+        return await visible_store(
+            info, await info.context.loaders.stores.store_by_id.load(self.row.store_id)
+        )
 
     @strawberry.field(description="PLAZA carts.")
     async def reseller(self, info: Info) -> Reseller | None:

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.orders import writes
+from datasources.orders.loaders import OrderLoaders
 from datasources.orders.models import Cart, CartLine
 from datasources.orders.queries import store_prices
 from datasources.partners.models import Reseller
+from datasources.stores.loaders import StoreLoaders
 from datasources.stores.models import Store
 from resolvers.access import Viewer, can_see_plaza_cart
 from resolvers.errors import UserErrors
@@ -59,13 +61,13 @@ def visible_cart(cart: Cart | None, viewer: Viewer | None) -> Cart | None:
     return cart
 
 
-async def priced(loaders: object, cart: Cart) -> PricedCart:
+async def priced(orders: OrderLoaders, stores: StoreLoaders, cart: Cart) -> PricedCart:
     """The cart at today's prices, through the request's loaders: a fixed number of statements for any
     number of lines (its lines, then one statement for the store's prices of all of them)."""
-    lines: list[CartLine] = await loaders.orders.lines_by_cart_id.load(cart.id)  # type: ignore[attr-defined]
+    lines: list[CartLine] = await orders.lines_by_cart_id.load(cart.id)
     if cart.kind != "STORE" or cart.store_id is None:
         return price_cart(cart.currency, lines, None)
-    offers = await loaders.stores.store_product.load_many([(cart.store_id, line.sku) for line in lines])  # type: ignore[attr-defined]
+    offers = await stores.store_product.load_many([(cart.store_id, line.sku) for line in lines])
     return price_cart(
         cart.currency, lines, {line.sku: offer for line, offer in zip(lines, offers, strict=True)}
     )
