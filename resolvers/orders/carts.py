@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.orders import writes
@@ -76,21 +76,27 @@ async def priced(orders: OrderLoaders, stores: StoreLoaders, cart: Cart) -> Pric
 # ---------------------------------------------------------------- checks shared by the cart mutations
 
 
-async def open_store_of(session: AsyncSession, store_id: int | None, errors: UserErrors) -> Store | None:
-    """The cart's store while it is OPEN (and its reseller APPROVED); else a STORE_NOT_OPEN userError."""
+async def _store_where(session: AsyncSession, condition: ColumnElement[bool]) -> tuple[Store | None, bool]:
+    """The store, and whether it takes orders: OPEN, of an APPROVED reseller (as `store` shows it to anyone)."""
     row = (
         await session.execute(
-            select(Store, Reseller.status)
-            .join(Reseller, Reseller.id == Store.reseller_id)
-            .where(Store.id == store_id)
+            select(Store, Reseller.status).join(Reseller, Reseller.id == Store.reseller_id).where(condition)
         )
     ).first()
-    if row is None or row[0].status != "OPEN" or row[1] != "APPROVED":
+    if row is None:
+        return None, False
+    return row[0], row[0].status == "OPEN" and row[1] == "APPROVED"
+
+
+async def open_store_of(session: AsyncSession, store_id: int | None, errors: UserErrors) -> Store | None:
+    """The cart's store while it is OPEN (and its reseller APPROVED); else a STORE_NOT_OPEN userError."""
+    store, is_open = await _store_where(session, Store.id == store_id)
+    if not is_open:
         errors.add(
             "STORE_NOT_OPEN", "The store is not open: its carts cannot change or be checked out.", "cartId"
         )
         return None
-    return row[0]
+    return store
 
 
 async def open_cart(
@@ -127,18 +133,11 @@ def check_quantity(quantity: int, errors: UserErrors, *path: str | int, allow_ze
 async def create_cart(session: AsyncSession, store_slug: str, now: datetime) -> CartResult:
     """A new, empty cart in an OPEN store, in the store's currency."""
     result = CartResult()
-    row = (
-        await session.execute(
-            select(Store, Reseller.status)
-            .join(Reseller, Reseller.id == Store.reseller_id)
-            .where(Store.slug == store_slug)
-        )
-    ).first()
-    if row is None:
+    store, is_open = await _store_where(session, Store.slug == store_slug)
+    if store is None:
         result.errors.add("NOT_FOUND", f"No store has the slug {store_slug}.", "storeSlug")
         return result
-    store, reseller_status = row
-    if store.status != "OPEN" or reseller_status != "APPROVED":
+    if not is_open:
         result.errors.add("STORE_NOT_OPEN", f"The store {store_slug} is not open.", "storeSlug")
         return result
     cart = Cart(
