@@ -308,7 +308,9 @@ async def test_reading_a_cart_costs_the_same_statements_for_1_line_or_20(
         assert read == cart
 
     assert counts[0] == counts[1], count_queries.statements
-    assert counts[1] <= 5, count_queries.statements  # the cart, its lines, the store's prices, the store, its reseller
+    assert counts[1] <= 5, (
+        count_queries.statements
+    )  # the cart, its lines, the store's prices, the store, its reseller
 
 
 # ---------------------------------------------------------------- checkout
@@ -562,3 +564,25 @@ async def test_order_numbers_are_unique_and_not_a_sequence(hub: Hub) -> None:
     assert len(set(numbers)) == 5
     assert sorted(numbers) != numbers or sorted(numbers, reverse=True) != numbers
     assert unit_price_minor(0) == 1000
+
+
+def test_the_confirmation_subject_stays_one_line_whatever_the_store_is_called() -> None:
+    from datasources.orders.models import Order as OrderRow
+    from resolvers.orders.confirmation import render
+
+    order = OrderRow(
+        number="ORD-AAAA-BBBB-CCCC",
+        currency="USD",
+        subtotal_minor=0,
+        total_minor=0,
+        payment_method="INVOICE",
+        ship_name="A",
+        ship_line1="B",
+        ship_city="C",
+        ship_postal_code="D",
+        ship_country="DE",
+    )
+
+    subject, _, _ = render(order, [], [], "Shop\r\nBcc: victim@example.com")
+
+    assert subject == "Your order ORD-AAAA-BBBB-CCCC at Shop Bcc: victim@example.com"

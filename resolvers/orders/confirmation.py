@@ -42,7 +42,8 @@ def render(
 ) -> tuple[str, str, str]:
     """(subject, text, html) of the confirmation. Every store and customer text is escaped in the HTML."""
     currency = order.currency
-    subject = f"Your order {order.number} at {store_name}"
+    # A header is one line: a line break in a store's name must not start another header.
+    subject = " ".join(f"Your order {order.number} at {store_name}".split())
     rows = [
         (f"{line.quantity} x {line.name} ({line.sku})", _money(line.total_minor, currency)) for line in lines
     ]
