@@ -52,7 +52,10 @@ ADD = """
 mutation($cart: ID!, $lines: [CartLineInput!]!) {
   addCartLines(cartId: $cart, lines: $lines) { cart { itemCount total { amount } } userErrors { code } }
 }"""
-READ = "query($cart: ID!) { cart(id: $cart) { itemCount lines { sku quantity unitPrice { amount } total { amount } } total { amount } } }"
+READ = """
+query($cart: ID!) {
+  cart(id: $cart) { itemCount store { name } lines { sku quantity unitPrice { amount } total { amount } } total { amount } }
+}"""
 CHECKOUT = """
 mutation($cart: ID!, $email: String!) {
   checkout(cartId: $cart, input: {email: $email, paymentMethod: "INVOICE",
@@ -153,6 +156,11 @@ async def timed(url: str, checkouts: int) -> dict[str, Any]:
         "checkout_8_in_flight": concurrent,
         "whole_visit_sequential": visit,
     }
+
+
+def queries(statements: list[str]) -> int:
+    """Transaction control is no query (SQLite's BEGIN is sent as a statement, PostgreSQL's is not)."""
+    return len([s for s in statements if s.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}])
 
 
 async def statements_of(url: str) -> dict[str, int]:
