@@ -224,7 +224,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings, deliver=True) as resources:
             holder["resources"] = resources
             resources.shared[METRICS_KEY] = metrics
             quote_state(resources.shared).observer = metrics.distributor_called

@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from hub_graphql.cost import query_cost_limiter
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, partners, quotes, stores
+from hub_graphql.types import catalog, orders, partners, plaza, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -31,6 +31,8 @@ NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **partners.NODE_RESOLVERS,
     **stores.NODE_RESOLVERS,
     **quotes.NODE_RESOLVERS,
+    **plaza.NODE_RESOLVERS,
+    **orders.NODE_RESOLVERS,
 }
 
 
@@ -45,13 +47,26 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery, stores.StoresQuery, quotes.QuotesQuery):
+class Query(
+    NodeQuery,
+    catalog.CatalogQuery,
+    partners.PartnersQuery,
+    stores.StoresQuery,
+    quotes.QuotesQuery,
+    plaza.PlazaQuery,
+    orders.OrdersQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    partners.PartnersMutation, catalog.CatalogMutation, stores.StoresMutation, quotes.QuotesMutation
+    partners.PartnersMutation,
+    catalog.CatalogMutation,
+    stores.StoresMutation,
+    quotes.QuotesMutation,
+    plaza.PlazaMutation,
+    orders.OrdersMutation,
 ):
     pass
 

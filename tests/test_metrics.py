@@ -135,6 +135,7 @@ async def test_rate_limit_refusals_are_counted_by_operation(settings: Settings) 
 
 async def test_the_outbox_depth_and_age_and_the_pool_are_read_at_scrape_time(hub: Hub) -> None:
     empty = await scrape(hub)
+    later = datetime.now(UTC) + timedelta(hours=1)  # not due: the outbox worker leaves them alone
     async with hub.resources.session_factory() as session, session.begin():
         for number, age in enumerate((120, 5)):
             session.add(
@@ -143,7 +144,7 @@ async def test_the_outbox_depth_and_age_and_the_pool_are_read_at_scrape_time(hub
                     idempotency_key=f"test-{number}",
                     payload={},
                     status="PENDING",
-                    next_attempt_at=datetime.now(UTC),
+                    next_attempt_at=later,
                     created_at=datetime.now(UTC) - timedelta(seconds=age),
                 )
             )
@@ -152,7 +153,7 @@ async def test_the_outbox_depth_and_age_and_the_pool_are_read_at_scrape_time(hub
                 kind="email",
                 idempotency_key="test-sent",
                 payload={},
-                status="SENT",
+                status="DONE",
                 next_attempt_at=datetime.now(UTC),
                 created_at=datetime.now(UTC) - timedelta(days=3),
             )
