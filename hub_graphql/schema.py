@@ -19,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, partners, quotes, stores
+from hub_graphql.types import catalog, partners, quotes, reports, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -43,13 +43,24 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery, stores.StoresQuery, quotes.QuotesQuery):
+class Query(
+    NodeQuery,
+    catalog.CatalogQuery,
+    partners.PartnersQuery,
+    stores.StoresQuery,
+    quotes.QuotesQuery,
+    reports.ReportsQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    partners.PartnersMutation, catalog.CatalogMutation, stores.StoresMutation, quotes.QuotesMutation
+    partners.PartnersMutation,
+    catalog.CatalogMutation,
+    stores.StoresMutation,
+    quotes.QuotesMutation,
+    reports.ReportsMutation,
 ):
     pass
 

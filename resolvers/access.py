@@ -74,6 +74,10 @@ CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
 STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
 OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
 OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
+REPORT_STAFF = frozenset({"SITE_ADMIN", "CHANNEL_MANAGER", "MARKETING_MANAGER"})
+"""Staff who see the business results of every reseller and store."""
+REPORT_STAFF_NAMES = tuple(sorted(REPORT_STAFF))
+OWN_REPORTS = "a RESELLER_ADMIN only its own reseller and stores (naming none means its own)"
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
@@ -143,6 +147,14 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.respondToQuoteRequest": roles(
         "DISTRIBUTOR_REP", note="for its own distributor, on requests sent to it"
     ),
+    # ---------------------------------------------------------------- business results (reports)
+    # Report staff over any reseller or store; a RESELLER_ADMIN over its own (can_report_on_reseller).
+    "Query.salesReport": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandForecast": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandPlan": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Mutation.requestQuoteFromDemandPlan": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's plan, as requestQuote"
+    ),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -158,6 +170,10 @@ VISIBILITY: dict[str, str] = {
     ),
     "DistributorQuote (QuoteRequest.quotes, comparison, node)": (
         "staff and the asking reseller see every quote; a distributor's reps only their own"
+    ),
+    "Business results (salesReport, demandForecast, demandPlan: resellerCode, storeSlug)": (
+        "SITE_ADMIN, CHANNEL_MANAGER and MARKETING_MANAGER any reseller or store (or all); a RESELLER_ADMIN "
+        "its own, naming none means its own, naming another's is FORBIDDEN"
     ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
 }
@@ -251,6 +267,16 @@ def can_manage_store(viewer: Viewer | None, reseller_id: int) -> bool:
     if viewer.has_any(frozenset({"SITE_ADMIN", "CHANNEL_MANAGER"})):
         return True
     return "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id and viewer.reseller_approved
+
+
+def can_report_on_reseller(viewer: Viewer | None, reseller_id: int | None) -> bool:
+    """Sales reports, forecasts and plans of a reseller (None: of every reseller): report staff any,
+    a RESELLER_ADMIN only its own."""
+    if viewer is None:
+        return False
+    if viewer.has_any(REPORT_STAFF):
+        return True
+    return "RESELLER_ADMIN" in viewer.roles and reseller_id is not None and viewer.reseller_id == reseller_id
 
 
 # ---------------------------------------------------------------- docs/permissions.md

@@ -1,0 +1,242 @@
+"""The aggregate queries of reports and forecasts: GROUP BY over orders and order lines, in the database.
+
+Nothing here loads orders: each function is one statement whose rows are
+periods, products, resellers or days. Periods are bucketed in SQL, which is
+where the dialects differ: PostgreSQL truncates the instant in UTC with
+`date_trunc` (its weeks start on Monday, as ISO weeks do); SQLite, which
+holds instants as 'YYYY-MM-DD HH:MM:SS' text in UTC, takes `date()` of it,
+steps back to Monday with `strftime('%w')`, or keeps the month with
+`strftime('%Y-%m-01')`. Both answer the first day of the period, which
+`bucket_day` turns into a `date`.
+
+Which orders count (SalesFilter): placed in [start, end), not CANCELLED, in
+the report's currency, of one reseller or one store when given. Units and
+revenue of products count from the order lines of those orders. Instants are
+bound in UTC: SQLite compares them as text, without their offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
+
+from datasources.catalog.models import Product
+from datasources.db import RequestDatabase
+from datasources.orders.models import Order, OrderLine
+from datasources.partners.models import Reseller
+from datasources.reports.periods import Interval, as_utc
+
+LEFT_OUT_STATUS = "CANCELLED"
+
+
+@dataclass(frozen=True)
+class SalesFilter:
+    start: datetime
+    end: datetime
+    currency: str | None
+    """None: every currency (units only: forecasts count pieces, not money)."""
+    reseller_id: int | None = None
+    store_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    day: date
+    orders: int
+    units: int
+    revenue_minor: int
+    discounts_minor: int
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    sku: str
+    name: str
+    units: int
+    revenue_minor: int
+
+
+@dataclass(frozen=True)
+class ResellerRow:
+    reseller_id: int
+    orders: int
+    units: int
+    revenue_minor: int
+
+
+def dialect_of(db: RequestDatabase) -> str:
+    return db.session.get_bind().dialect.name
+
+
+def bucket(dialect: str, interval: Interval) -> ColumnElement[Any]:
+    """The first day of the calendar period (UTC) of `orders.placed_at`, in the dialect's SQL."""
+    column = "orders.placed_at"
+    if dialect == "postgresql":
+        unit = {"DAY": "day", "WEEK": "week", "MONTH": "month"}[interval]
+        # Literals, not bound parameters: the same expression must appear in GROUP BY.
+        return literal_column(f"date_trunc('{unit}', timezone('UTC', {column}))")
+    if interval == "DAY":
+        return literal_column(f"date({column})")
+    if interval == "WEEK":
+        # strftime('%w') is 0 on Sunday: step back (weekday + 6) % 7 days to the Monday.
+        return literal_column(
+            f"date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days')"
+        )
+    return literal_column(f"strftime('%Y-%m-01', {column})")
+
+
+def bucket_day(value: date | datetime | str) -> date:
+    """The `date` of a bucket as the driver hands it back (a timestamp on PostgreSQL, text on SQLite)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def order_conditions(sales: SalesFilter) -> list[ColumnElement[bool]]:
+    conditions = [
+        Order.placed_at >= as_utc(sales.start),
+        Order.placed_at < as_utc(sales.end),
+        Order.status != LEFT_OUT_STATUS,
+    ]
+    if sales.currency is not None:
+        conditions.append(Order.currency == sales.currency)
+    if sales.reseller_id is not None:
+        conditions.append(Order.reseller_id == sales.reseller_id)
+    if sales.store_id is not None:
+        conditions.append(Order.store_id == sales.store_id)
+    return conditions
+
+
+def _lines_of_orders(sales: SalesFilter, *columns: Any) -> Select[Any]:
+    return select(*columns).join(Order, Order.id == OrderLine.order_id).where(*order_conditions(sales))
+
+
+async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Interval) -> list[PeriodRow]:
+    """Orders, units, revenue and discounts per period that had orders (one statement)."""
+    period = bucket(dialect_of(db), interval)
+    orders = (
+        select(
+            period.label("period"),
+            func.count().label("orders"),
+            func.sum(Order.total_minor).label("revenue"),
+            func.sum(Order.discount_minor).label("discounts"),
+        )
+        .where(*order_conditions(sales))
+        .group_by(period)
+        .subquery("period_orders")
+    )
+    units = (
+        _lines_of_orders(sales, period.label("period"), func.sum(OrderLine.quantity).label("units"))
+        .group_by(period)
+        .subquery("period_units")
+    )
+    rows = await db.all(
+        select(orders.c.period, orders.c.orders, orders.c.revenue, orders.c.discounts, units.c.units)
+        .outerjoin(units, units.c.period == orders.c.period)
+        .order_by(orders.c.period)
+    )
+    return [
+        PeriodRow(
+            day=bucket_day(r.period),
+            orders=int(r.orders),
+            units=int(r.units or 0),
+            revenue_minor=int(r.revenue or 0),
+            discounts_minor=int(r.discounts or 0),
+        )
+        for r in rows
+    ]
+
+
+async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> list[ProductRow]:
+    """The `limit` products with the most line revenue, ties by SKU; named as the catalog names them now
+    (as the order line named it when the catalog no longer has the SKU)."""
+    revenue = func.sum(OrderLine.total_minor).label("revenue")
+    ranked = (
+        _lines_of_orders(
+            sales,
+            OrderLine.sku.label("sku"),
+            func.max(OrderLine.name).label("line_name"),
+            func.sum(OrderLine.quantity).label("units"),
+            revenue,
+        )
+        .group_by(OrderLine.sku)
+        .order_by(revenue.desc(), OrderLine.sku)
+        .limit(limit)
+        .subquery("ranked")
+    )
+    rows = await db.all(
+        select(
+            ranked.c.sku,
+            func.coalesce(Product.name, ranked.c.line_name).label("name"),
+            ranked.c.units,
+            ranked.c.revenue,
+        )
+        .outerjoin(Product, Product.sku == ranked.c.sku)
+        .order_by(ranked.c.revenue.desc(), ranked.c.sku)
+    )
+    return [ProductRow(r.sku, r.name, int(r.units), int(r.revenue)) for r in rows]
+
+
+async def sales_by_reseller(db: RequestDatabase, sales: SalesFilter) -> list[ResellerRow]:
+    """Orders, units and revenue per reseller, highest revenue first, ties by reseller code."""
+    orders = (
+        select(
+            Order.reseller_id.label("reseller_id"),
+            func.count().label("orders"),
+            func.sum(Order.total_minor).label("revenue"),
+        )
+        .where(*order_conditions(sales))
+        .group_by(Order.reseller_id)
+        .subquery("reseller_orders")
+    )
+    units = (
+        _lines_of_orders(
+            sales, Order.reseller_id.label("reseller_id"), func.sum(OrderLine.quantity).label("units")
+        )
+        .group_by(Order.reseller_id)
+        .subquery("reseller_units")
+    )
+    rows = await db.all(
+        select(orders.c.reseller_id, orders.c.orders, orders.c.revenue, units.c.units)
+        .join(Reseller, Reseller.id == orders.c.reseller_id)
+        .outerjoin(units, units.c.reseller_id == orders.c.reseller_id)
+        .order_by(orders.c.revenue.desc(), Reseller.code)
+    )
+    return [ResellerRow(r.reseller_id, int(r.orders), int(r.units or 0), int(r.revenue or 0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class DailyUnits:
+    sku: str
+    day: date
+    units: int
+
+
+async def daily_units(
+    db: RequestDatabase, sales: SalesFilter, skus: Sequence[str] | None = None, *, sold_since: datetime | None = None
+) -> list[DailyUnits]:
+    """Units sold per SKU and day (UTC) of the orders that count, in one statement.
+
+    `skus` names the products; or, with `sold_since`, every product that sold in [sold_since, end)
+    under the same filter (a demand plan's assortment), with its whole history of [start, end).
+    """
+    day = bucket(dialect_of(db), "DAY")
+    statement = _lines_of_orders(
+        sales, OrderLine.sku.label("sku"), day.label("day"), func.sum(OrderLine.quantity).label("units")
+    )
+    if skus is not None:
+        statement = statement.where(OrderLine.sku.in_(list(skus)))
+    if sold_since is not None:
+        recent = _lines_of_orders(sales, OrderLine.sku).where(Order.placed_at >= as_utc(sold_since))
+        statement = statement.where(OrderLine.sku.in_(recent.distinct()))
+    rows = await db.all(statement.group_by(OrderLine.sku, day).order_by(OrderLine.sku, day))
+    return [DailyUnits(r.sku, bucket_day(r.day), int(r.units)) for r in rows]
+
+
+__all__ = ["and_", "SalesFilter", "PeriodRow", "ProductRow", "ResellerRow", "DailyUnits"]
