@@ -4,9 +4,9 @@ Nothing here loads orders: each function is one statement whose rows are
 periods, products, resellers or days. Periods are bucketed in SQL, which is
 where the dialects differ: PostgreSQL truncates the instant in UTC with
 `date_trunc` (its weeks start on Monday, as ISO weeks do); SQLite, which
-holds instants as 'YYYY-MM-DD HH:MM:SS' text in UTC, takes `date()` of it,
-steps back to Monday with `strftime('%w')`, or keeps the month with
-`strftime('%Y-%m-01')`. Both answer the first day of the period, which
+holds instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC, takes the date
+part of that text, steps back to Monday with `strftime('%w')`, or keeps the
+month and appends '-01'. Both answer the first day of the period, which
 `bucket_day` turns into a `date`.
 
 Which orders count (SalesFilter): placed in [start, end), not CANCELLED, in
@@ -79,14 +79,17 @@ def bucket(dialect: str, interval: Interval) -> ColumnElement[Any]:
         unit = {"DAY": "day", "WEEK": "week", "MONTH": "month"}[interval]
         # Literals, not bound parameters: the same expression must appear in GROUP BY.
         return literal_column(f"date_trunc('{unit}', timezone('UTC', {column}))")
+    # The day is the text's first ten characters: SQLite's date functions round fractional seconds,
+    # so '…-31 23:59:59.999999' would land on the next day (and in the next week or month).
+    day = f"substr({column}, 1, 10)"
     if interval == "DAY":
-        return literal_column(f"date({column})")
+        return literal_column(day)
     if interval == "WEEK":
         # strftime('%w') is 0 on Sunday: step back (weekday + 6) % 7 days to the Monday.
         return literal_column(
-            f"date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days')"
+            f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
         )
-    return literal_column(f"strftime('%Y-%m-01', {column})")
+    return literal_column(f"substr({column}, 1, 7) || '-01'")
 
 
 def bucket_day(value: date | datetime | str) -> date:
