@@ -16,6 +16,7 @@ from typing import Any
 
 from hub_graphql.types.common import global_id
 from tests.quote_data import quote_world
+from tests.reports_factory import add_products
 from tests.stores_factory import permission_store
 
 
@@ -70,6 +71,10 @@ def _partner_vars(caller: Caller) -> dict[str, Any]:
 
 def _slug(caller: Caller) -> str:
     return caller.key.lower().replace("_", "-").replace("@", "-")
+
+
+async def _forecast_product(hub: Any, world: Any) -> None:
+    await add_products(hub, ["P-FORECAST"])
 
 
 CASES: dict[str, Case] = {
@@ -256,5 +261,26 @@ CASES: dict[str, Case] = {
         "respondToQuoteRequest",
         lambda c: QUOTE_REQUEST,
         quote_world,
+    ),
+    # ---------------------------------------------------------------- business results (reports)
+    "Query.salesReport": Case(
+        """query {
+  salesReport(input: {from: "2026-01-01T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { currency totals { orders } }
+}""",
+        "salesReport",
+    ),
+    "Query.demandForecast": Case(
+        'query { demandForecast(sku: "P-FORECAST", days: 7) { sku method } }',
+        "demandForecast",
+        setup=_forecast_product,
+    ),
+    "Query.demandPlan": Case(
+        "query($r: String!) { demandPlan(resellerCode: $r) { weeks lines { sku } } }",
+        "demandPlan",
+        lambda c: {"r": c.own_reseller},
+    ),
+    "Mutation.requestQuoteFromDemandPlan": Case(
+        "mutation { requestQuoteFromDemandPlan { quoteRequest { id } userErrors { code } } }",
+        "requestQuoteFromDemandPlan",
     ),
 }
