@@ -286,7 +286,12 @@ class ReportsMutation:
         viewer = await info.context.viewer()
         if viewer is None or viewer.reseller_id is None:
             raise forbidden("Only a reseller's users request quotes.")
-        lines = await _plan_lines(info, viewer.reseller_id, 4 if weeks is None else weeks)
+        weeks = 4 if weeks is None else weeks
+        if not 1 <= weeks <= plan.MAX_PLAN_WEEKS:
+            errors = UserErrors()
+            errors.add("OUT_OF_RANGE", f"`weeks` is from 1 to {plan.MAX_PLAN_WEEKS}.", "weeks")
+            return QuoteRequestPayload(quote_request=None, user_errors=UserError.all(errors.errors))
+        lines = await _plan_lines(info, viewer.reseller_id, weeks)
         # Products no longer ACTIVE cannot be quoted (requestQuote refuses them): the plan leaves them out.
         items = [
             workflow.QuoteItemData(quantity=line.suggested_quantity, sku=line.sku)
