@@ -63,7 +63,9 @@ async def add_store(
     hub: Hub, reseller_id: int, slug: str, *, name: str | None = None, currency: str = "USD"
 ) -> int:
     async with hub.resources.session_factory() as session, session.begin():
-        store = Store(slug=slug, name=name or f"Store {slug}", reseller_id=reseller_id, currency=currency, status="OPEN")
+        store = Store(
+            slug=slug, name=name or f"Store {slug}", reseller_id=reseller_id, currency=currency, status="OPEN"
+        )
         session.add(store)
         await session.flush()
         return store.id
@@ -72,7 +74,12 @@ async def add_store(
 async def add_products(hub: Hub, skus: Sequence[str], *, status: str = "ACTIVE") -> None:
     async with hub.resources.session_factory() as session, session.begin():
         session.add_all(
-            Product(sku=sku, name=f"Product {sku}", status=status, search_text=search_text_of(sku, f"Product {sku}", None))
+            Product(
+                sku=sku,
+                name=f"Product {sku}",
+                status=status,
+                search_text=search_text_of(sku, f"Product {sku}", None),
+            )
             for sku in skus
         )
 
@@ -83,11 +90,15 @@ async def insert_orders(hub: Hub, orders: Sequence[OrderSpec]) -> None:
         for chunk_start in range(0, len(orders), 500):
             chunk = orders[chunk_start : chunk_start + 500]
             ids = (
-                await session.execute(
-                    insert(Order).returning(Order.id, sort_by_parameter_order=True),
-                    [_order_row(spec) for spec in chunk],
+                (
+                    await session.execute(
+                        insert(Order).returning(Order.id, sort_by_parameter_order=True),
+                        [_order_row(spec) for spec in chunk],
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             lines = [
                 {
                     "order_id": order_id,

@@ -55,7 +55,10 @@ def test_holt_winters_beats_seasonal_naive_and_follows_the_true_pattern() -> Non
     assert result.low is not None and result.high is not None
     assert all(lo <= u <= hi for lo, u, hi in zip(result.low, result.units, result.high, strict=True))
     # an 80 % interval: most of the true values fall inside, and it is not absurdly wide
-    inside = sum(lo <= true_demand(119 + h) <= hi for h, (lo, hi) in enumerate(zip(result.low, result.high)))
+    inside = sum(
+        lo <= true_demand(119 + h) <= hi
+        for h, (lo, hi) in enumerate(zip(result.low, result.high, strict=True))
+    )
     assert inside >= 20
     assert max(hi - lo for lo, hi in zip(result.low, result.high, strict=True)) < 15
 
@@ -119,19 +122,30 @@ async def demand_world(hub: Hub, days: int) -> tuple[date, list[float], dict[str
         if units:
             # in two orders, one of them in EUR: units count in every currency
             half = int(units) // 2
-            orders.append(OrderSpec(own, resellers["R-FC"], noon, lines=[LineSpec("F-1", "F", int(units) - half, 100)]))
+            orders.append(
+                OrderSpec(own, resellers["R-FC"], noon, lines=[LineSpec("F-1", "F", int(units) - half, 100)])
+            )
             if half:
-                orders.append(OrderSpec(own, resellers["R-FC"], noon + timedelta(hours=1), currency="EUR",
-                                        lines=[LineSpec("F-1", "F", half, 100)]))
+                orders.append(
+                    OrderSpec(
+                        own,
+                        resellers["R-FC"],
+                        noon + timedelta(hours=1),
+                        currency="EUR",
+                        lines=[LineSpec("F-1", "F", half, 100)],
+                    )
+                )
         orders.append(OrderSpec(other, resellers["R-ELSE"], noon, lines=[LineSpec("F-1", "F", 3, 100)]))
-        orders.append(OrderSpec(own, resellers["R-FC"], noon, status="CANCELLED", lines=[LineSpec("F-1", "F", 50, 1)]))
+        orders.append(
+            OrderSpec(own, resellers["R-FC"], noon, status="CANCELLED", lines=[LineSpec("F-1", "F", 50, 1)])
+        )
     await insert_orders(hub, orders)
     return first, history, resellers
 
 
 async def test_a_forecast_of_a_resellers_demand(hub: Hub) -> None:
     # given: 84 days of history
-    first, history, resellers = await demand_world(hub, 84)
+    _, history, _ = await demand_world(hub, 84)
     token = await hub.staff("CHANNEL_MANAGER")
     # when
     data = await hub.query(FORECAST, {"sku": "F-1", "reseller": "R-FC", "days": 14}, token=token)
@@ -142,7 +156,9 @@ async def test_a_forecast_of_a_resellers_demand(hub: Hub) -> None:
     assert [p["units"] for p in result["history"]] == history[history.index(next(u for u in history if u)) :]
     assert result["history"][-1]["date"][:10] == (today() - timedelta(days=1)).isoformat()
     assert all(p["low"] is None and p["high"] is None for p in result["history"])
-    assert [p["date"][:10] for p in result["forecast"]] == [(today() + timedelta(days=i)).isoformat() for i in range(14)]
+    assert [p["date"][:10] for p in result["forecast"]] == [
+        (today() + timedelta(days=i)).isoformat() for i in range(14)
+    ]
     assert all(p["low"] <= p["units"] <= p["high"] for p in result["forecast"])
     assert result["backtestMase"] is not None and result["naiveMase"] is not None
     for h, point in enumerate(result["forecast"]):
@@ -156,7 +172,9 @@ async def test_a_forecast_of_a_resellers_demand(hub: Hub) -> None:
 async def test_a_short_history_falls_back_and_says_so(hub: Hub) -> None:
     await demand_world(hub, 10)
     token = await hub.staff()
-    result = (await hub.query(FORECAST, {"sku": "F-1", "reseller": "R-FC", "days": 3}, token=token))["demandForecast"]
+    result = (await hub.query(FORECAST, {"sku": "F-1", "reseller": "R-FC", "days": 3}, token=token))[
+        "demandForecast"
+    ]
     assert result["method"] == forecast.FALLBACK_METHOD
     assert "fewer than 28 days" in result["method"]
     assert result["backtestMase"] is None and result["naiveMase"] is None
@@ -183,11 +201,23 @@ async def test_the_forecast_is_cached_until_new_orders_arrive(hub: Hub) -> None:
 
         store = await session.scalar(select(Store.id).where(Store.slug == "fc-shop"))
     yesterday = today() - timedelta(days=1)
-    await insert_orders(hub, [OrderSpec(store, resellers["R-FC"], datetime(yesterday.year, yesterday.month, yesterday.day, 18, tzinfo=UTC),
-                                        lines=[LineSpec("F-1", "F", 40, 100)])])
+    await insert_orders(
+        hub,
+        [
+            OrderSpec(
+                store,
+                resellers["R-FC"],
+                datetime(yesterday.year, yesterday.month, yesterday.day, 18, tzinfo=UTC),
+                lines=[LineSpec("F-1", "F", 40, 100)],
+            )
+        ],
+    )
     after = await hub.query(FORECAST, variables, token=token)
     # then: a new forecast from the new history
-    assert after["demandForecast"]["history"][-1]["units"] == first["demandForecast"]["history"][-1]["units"] + 40
+    assert (
+        after["demandForecast"]["history"][-1]["units"]
+        == first["demandForecast"]["history"][-1]["units"] + 40
+    )
     assert after["demandForecast"]["forecast"] != first["demandForecast"]["forecast"]
 
 

@@ -62,19 +62,38 @@ async def plan_world(hub: Hub, extra_products: int = 0) -> tuple[dict[str, int],
         first = end - timedelta(days=len(series))
         for t, count in enumerate(series):
             if count:
-                orders.append(OrderSpec(store, resellers["R-PLAN"], noon(first + timedelta(days=t)),
-                                        lines=[LineSpec(sku, sku, count, 100)]))
-    orders.append(OrderSpec(store, resellers["R-PLAN"], noon(end - timedelta(days=120)), lines=[LineSpec("P-OLD", "O", 9, 100)]))
-    orders.append(OrderSpec(other, resellers["R-ELSE"], noon(end - timedelta(days=3)), lines=[LineSpec("P-ELSE", "E", 9, 100)]))
+                orders.append(
+                    OrderSpec(
+                        store,
+                        resellers["R-PLAN"],
+                        noon(first + timedelta(days=t)),
+                        lines=[LineSpec(sku, sku, count, 100)],
+                    )
+                )
+    orders.append(
+        OrderSpec(
+            store,
+            resellers["R-PLAN"],
+            noon(end - timedelta(days=120)),
+            lines=[LineSpec("P-OLD", "O", 9, 100)],
+        )
+    )
+    orders.append(
+        OrderSpec(
+            other, resellers["R-ELSE"], noon(end - timedelta(days=3)), lines=[LineSpec("P-ELSE", "E", 9, 100)]
+        )
+    )
     await insert_orders(hub, orders)
     return resellers, units
 
 
 def expected_line(series: list[int], weeks: int) -> tuple[float, int]:
-    """The documented formula, from the daily units: ceil(F) + ceil(σ_week·√weeks)."""
+    """The documented formula, from the daily units: ceil(F) + ceil(sd_week·√weeks)."""
     first = next(i for i, u in enumerate(series) if u)
     history = [float(u) for u in series[first:]]
-    result = forecast.forecast(forecast.ForecastJob(tuple(history), weeks * 7, with_interval=False, with_backtest=False))
+    result = forecast.forecast(
+        forecast.ForecastJob(tuple(history), weeks * 7, with_interval=False, with_backtest=False)
+    )
     total = sum(result.units)
     blocks = [sum(history[end - 7 : end]) for end in range(len(history), 6, -7)]
     sigma = statistics.stdev(blocks) if len(blocks) >= 2 else statistics.stdev(history) * math.sqrt(7)
@@ -124,12 +143,14 @@ async def test_who_may_see_which_plan(hub: Hub) -> None:
     staff = await hub.staff("MARKETING_MANAGER")
     assert codes_of(await hub.post(PLAN, {"r": "R-NOWHERE"}, token=staff)) == ["BAD_USER_INPUT"]
     for weeks in (0, 13):
-        assert codes_of(await hub.post(PLAN, {"r": "R-PLAN", "weeks": weeks}, token=staff)) == ["BAD_USER_INPUT"]
+        assert codes_of(await hub.post(PLAN, {"r": "R-PLAN", "weeks": weeks}, token=staff)) == [
+            "BAD_USER_INPUT"
+        ]
 
 
 async def test_the_plan_becomes_a_quote_request(hub: Hub) -> None:
     # given: a MANUAL distributor connected to the reseller
-    resellers, units = await plan_world(hub)
+    resellers, _ = await plan_world(hub)
     await make_distributor(hub, "D-PLAN", None, transport="MANUAL", resellers=(resellers["R-PLAN"],))
     admin = await hub.user("RESELLER_ADMIN", reseller_id=resellers["R-PLAN"])
     plan = (await hub.query(PLAN, {"r": "R-PLAN", "weeks": 2}, token=admin))["demandPlan"]

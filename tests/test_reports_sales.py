@@ -106,7 +106,9 @@ def iso(day: date) -> str:
     return datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat()
 
 
-def check_report(data: dict[str, Any], expected: dict[str, Any], currency: str, codes: dict[int, str]) -> None:
+def check_report(
+    data: dict[str, Any], expected: dict[str, Any], currency: str, codes: dict[int, str]
+) -> None:
     report = data["salesReport"]
     assert report["currency"] == currency
     points = expected["points"]
@@ -119,8 +121,12 @@ def check_report(data: dict[str, Any], expected: dict[str, Any], currency: str, 
     totals = report["totals"]
     assert totals["orders"] == sum(v[0] for v in points.values())
     assert totals["units"] == sum(v[1] for v in points.values())
-    assert Decimal(totals["revenue"]["amount"]) == Decimal(money(sum(v[2] for v in points.values()), currency))
-    assert Decimal(totals["discounts"]["amount"]) == Decimal(money(sum(v[3] for v in points.values()), currency))
+    assert Decimal(totals["revenue"]["amount"]) == Decimal(
+        money(sum(v[2] for v in points.values()), currency)
+    )
+    assert Decimal(totals["discounts"]["amount"]) == Decimal(
+        money(sum(v[3] for v in points.values()), currency)
+    )
     ranked = sorted(expected["products"].items(), key=lambda kv: (-kv[1][1], kv[0]))[:5]
     assert [(p["sku"], p["units"], Decimal(p["revenue"]["amount"])) for p in report["topProducts"]] == [
         (sku, units, Decimal(money(revenue, currency))) for sku, (units, revenue) in ranked
@@ -128,11 +134,14 @@ def check_report(data: dict[str, Any], expected: dict[str, Any], currency: str, 
     assert all(p["name"] == f"Line name {p['sku']}" for p in report["topProducts"])
     by_reseller = sorted(expected["resellers"].items(), key=lambda kv: (-kv[1][2], codes[kv[0]]))
     assert [
-        (r["reseller"]["code"], r["orders"], r["units"], Decimal(r["revenue"]["amount"])) for r in report["byReseller"]
+        (r["reseller"]["code"], r["orders"], r["units"], Decimal(r["revenue"]["amount"]))
+        for r in report["byReseller"]
     ] == [(codes[rid], o, u, Decimal(money(rev, currency))) for rid, (o, u, rev) in by_reseller]
 
 
-async def sales_world(hub: Hub, seed: int, count: int) -> tuple[list[OrderSpec], dict[str, int], dict[int, str]]:
+async def sales_world(
+    hub: Hub, seed: int, count: int
+) -> tuple[list[OrderSpec], dict[str, int], dict[int, str]]:
     resellers = {code: await add_reseller(hub, code) for code in ("R-NORTH", "R-SOUTH")}
     stores = {
         "north-a": (await add_store(hub, resellers["R-NORTH"], "north-a"), resellers["R-NORTH"]),
@@ -154,11 +163,23 @@ async def sales_world(hub: Hub, seed: int, count: int) -> tuple[list[OrderSpec],
         datetime(2026, 5, 1, tzinfo=UTC),
         datetime(2026, 5, 31, 23, 59, 59, 999_999, tzinfo=UTC),
     ):
-        orders.append(OrderSpec(store_id, reseller_id, instant, lines=[LineSpec("REP-00", "Line name REP-00", 2, 1_000)]))
+        orders.append(
+            OrderSpec(
+                store_id, reseller_id, instant, lines=[LineSpec("REP-00", "Line name REP-00", 2, 1_000)]
+            )
+        )
     # Ties in line revenue: two SKUs with the same revenue come by SKU.
-    orders.append(OrderSpec(store_id, reseller_id, START + timedelta(days=3), lines=[
-        LineSpec("TIE-B", "Line name TIE-B", 1, 77_777), LineSpec("TIE-A", "Line name TIE-A", 1, 77_777)
-    ]))
+    orders.append(
+        OrderSpec(
+            store_id,
+            reseller_id,
+            START + timedelta(days=3),
+            lines=[
+                LineSpec("TIE-B", "Line name TIE-B", 1, 77_777),
+                LineSpec("TIE-A", "Line name TIE-A", 1, 77_777),
+            ],
+        )
+    )
     await insert_orders(hub, orders)
     slugs = {slug: store_id for slug, (store_id, _) in stores.items()}
     return orders, slugs, {rid: code for code, rid in resellers.items()}
@@ -201,7 +222,9 @@ async def test_a_report_sends_the_same_statements_whatever_the_number_of_orders(
     few = list(count_queries.statements)
     # when: twenty times the orders
     rng = random.Random(8)
-    await insert_orders(hub, random_orders(rng, 400, [(o.store_id, o.reseller_id) for o in orders[:3]], SKUS, START, END))
+    await insert_orders(
+        hub, random_orders(rng, 400, [(o.store_id, o.reseller_id) for o in orders[:3]], SKUS, START, END)
+    )
     count_queries.reset()
     await hub.query(REPORT, variables, token=token)
     # then: viewer, policy, the points, the top products, the resellers and their names; no more
@@ -214,14 +237,19 @@ async def test_every_period_is_there_and_a_mid_period_from_counts_from_itself(hu
     reseller = await add_reseller(hub, "R-EDGE")
     store = await add_store(hub, reseller, "edge")
     line = [LineSpec("E-1", "E", 1, 500)]
-    await insert_orders(hub, [
-        OrderSpec(store, reseller, datetime(2026, 3, 2, 12, tzinfo=UTC), lines=line),
-        OrderSpec(store, reseller, datetime(2026, 3, 5, 12, tzinfo=UTC), lines=line),
-    ])
+    await insert_orders(
+        hub,
+        [
+            OrderSpec(store, reseller, datetime(2026, 3, 2, 12, tzinfo=UTC), lines=line),
+            OrderSpec(store, reseller, datetime(2026, 3, 5, 12, tzinfo=UTC), lines=line),
+        ],
+    )
     token = await hub.staff()
     # when
     data = await hub.query(
-        POINTS, {"input": {"from": START.isoformat(), "to": "2026-03-30T00:00:00Z", "interval": "WEEK"}}, token=token
+        POINTS,
+        {"input": {"from": START.isoformat(), "to": "2026-03-30T00:00:00Z", "interval": "WEEK"}},
+        token=token,
     )
     # then: the weeks of 2 to 29 March (the first starts before `from`), only the Thursday's order counts
     points = data["salesReport"]["points"]
@@ -243,7 +271,9 @@ async def test_a_reseller_admin_sees_only_its_own(hub: Hub) -> None:
     expected = reference(orders, START, END, "MONTH", "USD", reseller_id=resellers["R-NORTH"])
     check_report(own, expected, "USD", codes)
     assert own == named
-    check_report(store, reference(orders, START, END, "MONTH", "USD", store_id=slugs["north-a"]), "USD", codes)
+    check_report(
+        store, reference(orders, START, END, "MONTH", "USD", store_id=slugs["north-a"]), "USD", codes
+    )
     # and another reseller, its store, or a code that does not exist are refused
     for given in ({"resellerCode": "R-SOUTH"}, {"storeSlug": "south-a"}, {"resellerCode": "R-NOWHERE"}):
         body = await hub.post(REPORT, {"input": {**span, **given}}, token=admin)
@@ -267,7 +297,9 @@ async def test_a_reseller_admin_sees_only_its_own(hub: Hub) -> None:
 async def test_bad_input_is_a_clear_error(hub: Hub, given: dict[str, Any], message: str) -> None:
     await sales_world(hub, seed=1, count=0)
     token = await hub.staff()
-    body = await hub.post(REPORT, {"input": {"from": START.isoformat(), "to": END.isoformat(), **given}}, token=token)
+    body = await hub.post(
+        REPORT, {"input": {"from": START.isoformat(), "to": END.isoformat(), **given}}, token=token
+    )
     assert codes_of(body) == ["BAD_USER_INPUT"], body
     assert message in body["errors"][0]["message"]
 
@@ -284,22 +316,39 @@ async def test_four_hundred_days_is_the_most(hub: Hub) -> None:
 async def test_the_chart_is_clean_self_contained_svg_with_escaped_text(hub: Hub) -> None:
     # given: a store whose name has markup in it
     reseller = await add_reseller(hub, "R-CHART")
-    store = await add_store(hub, reseller, "chart-shop", name='Tools <&> "More" </text><script>alert(1)</script>')
-    await insert_orders(hub, [
-        OrderSpec(store, reseller, START + timedelta(days=d), lines=[LineSpec("C-1", "C", d + 1, 12_345)])
-        for d in range(0, 20, 3)
-    ])
+    store = await add_store(
+        hub, reseller, "chart-shop", name='Tools <&> "More" </text><script>alert(1)</script>'
+    )
+    await insert_orders(
+        hub,
+        [
+            OrderSpec(store, reseller, START + timedelta(days=d), lines=[LineSpec("C-1", "C", d + 1, 12_345)])
+            for d in range(0, 20, 3)
+        ],
+    )
     token = await hub.staff()
     # when
     data = await hub.query(
-        CHART, {"input": {"from": START.isoformat(), "to": (START + timedelta(days=21)).isoformat(), "storeSlug": "chart-shop"}}, token=token
+        CHART,
+        {
+            "input": {
+                "from": START.isoformat(),
+                "to": (START + timedelta(days=21)).isoformat(),
+                "storeSlug": "chart-shop",
+            }
+        },
+        token=token,
     )
     svg = data["salesReport"]["chartSvg"]
     # then: well-formed XML, an svg root, no script, no reference outside itself
     root = ElementTree.fromstring(svg)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     elements = list(root.iter())
-    assert not [e for e in elements if e.tag.split("}")[-1].lower() in {"script", "foreignobject", "image", "use", "a", "style"}]
+    assert not [
+        e
+        for e in elements
+        if e.tag.split("}")[-1].lower() in {"script", "foreignobject", "image", "use", "a", "style"}
+    ]
     for element in elements:
         for name, value in element.attrib.items():
             assert "href" not in name.lower(), (name, value)

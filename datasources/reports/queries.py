@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 
 from datasources.catalog.models import Product
 from datasources.db import RequestDatabase
@@ -222,7 +222,11 @@ class DailyUnits:
 
 
 async def daily_units(
-    db: RequestDatabase, sales: SalesFilter, skus: Sequence[str] | None = None, *, sold_since: datetime | None = None
+    db: RequestDatabase,
+    sales: SalesFilter,
+    skus: Sequence[str] | None = None,
+    *,
+    sold_since: datetime | None = None,
 ) -> list[DailyUnits]:
     """Units sold per SKU and day (UTC) of the orders that count, in one statement.
 
@@ -240,6 +244,3 @@ async def daily_units(
         statement = statement.where(OrderLine.sku.in_(recent.distinct()))
     rows = await db.all(statement.group_by(OrderLine.sku, day).order_by(OrderLine.sku, day))
     return [DailyUnits(r.sku, bucket_day(r.day), int(r.units)) for r in rows]
-
-
-__all__ = ["and_", "SalesFilter", "PeriodRow", "ProductRow", "ResellerRow", "DailyUnits"]

@@ -42,7 +42,9 @@ class SalesReportInput:
 
 @strawberry.type(description="One period of a sales report. Cancelled orders are left out.")
 class SalesPoint:
-    period_start: datetime = strawberry.field(description="The period's first instant (UTC); weeks start on Monday.")
+    period_start: datetime = strawberry.field(
+        description="The period's first instant (UTC); weeks start on Monday."
+    )
     orders: int
     units: int
     revenue: Money
@@ -238,7 +240,9 @@ class ReportsQuery:
         )
         interval = (input.interval or ReportInterval.DAY).value
         report = sales.prepare(
-            sales.SalesReportRequest(start=input.from_, end=input.to, interval=interval, currency=input.currency),
+            sales.SalesReportRequest(
+                start=input.from_, end=input.to, interval=interval, currency=input.currency
+            ),
             scope,
             await context.policy(),
         )
@@ -269,7 +273,9 @@ class ReportsQuery:
         assert scope.reseller is not None  # a code was given: resolve_scope found it or refused
         weeks = 4 if weeks is None else weeks
         return DemandPlan(
-            reseller=Reseller.of(scope.reseller), weeks=weeks, lines=await _plan_lines(info, scope.reseller.id, weeks)
+            reseller=Reseller.of(scope.reseller),
+            weeks=weeks,
+            lines=await _plan_lines(info, scope.reseller.id, weeks),
         )
 
 

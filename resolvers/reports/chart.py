@@ -83,13 +83,17 @@ def revenue_chart_svg(
     for tick in range(steps + 1):
         amount = step * tick
         y = y_of(amount)
-        parts.append(
-            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#e4e4e4"/>'
-        )
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#e4e4e4"/>')
         parts.append(_text(LEFT - 6, y + 4, _amount_label(amount, step), text_anchor="end", fill="#444444"))
     parts.append(
-        _text(16, TOP + plot_h / 2, currency, text_anchor="middle", fill="#444444",
-              transform=f"rotate(-90 16 {TOP + plot_h / 2:.1f})")
+        _text(
+            16,
+            TOP + plot_h / 2,
+            currency,
+            text_anchor="middle",
+            fill="#444444",
+            transform=f"rotate(-90 16 {TOP + plot_h / 2:.1f})",
+        )
     )
     # The date axis: at most MAX_X_LABELS period labels, evenly spread.
     baseline = TOP + plot_h
@@ -98,9 +102,17 @@ def revenue_chart_svg(
     every = max(1, math.ceil(len(points) / MAX_X_LABELS))
     for index in range(0, len(points), every):
         x = x_of(index)
-        parts.append(f'<line x1="{x:.1f}" y1="{baseline}" x2="{x:.1f}" y2="{baseline + 4}" stroke="#888888"/>')
         parts.append(
-            _text(x, baseline + 18, _period_label(points[index][0], interval), text_anchor="middle", fill="#444444")
+            f'<line x1="{x:.1f}" y1="{baseline}" x2="{x:.1f}" y2="{baseline + 4}" stroke="#888888"/>'
+        )
+        parts.append(
+            _text(
+                x,
+                baseline + 18,
+                _period_label(points[index][0], interval),
+                text_anchor="middle",
+                fill="#444444",
+            )
         )
     # The revenue line.
     coordinates = " ".join(f"{x_of(i):.1f},{y_of(a):.1f}" for i, a in enumerate(amounts))
@@ -108,7 +120,8 @@ def revenue_chart_svg(
         parts.append(f'<polyline points="{coordinates}" fill="none" stroke="#1f6fb2" stroke-width="2"/>')
     if len(points) <= DOT_LIMIT:
         parts.extend(
-            f'<circle cx="{x_of(i):.1f}" cy="{y_of(a):.1f}" r="2.5" fill="#1f6fb2"/>' for i, a in enumerate(amounts)
+            f'<circle cx="{x_of(i):.1f}" cy="{y_of(a):.1f}" r="2.5" fill="#1f6fb2"/>'
+            for i, a in enumerate(amounts)
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -50,7 +50,7 @@ HOLT_WINTERS = "holt-winters-additive-weekly"
 FALLBACK_METHOD = "mean-of-last-7-days (fewer than 28 days of history)"
 NO_HISTORY = "no-sales (no history: zero demand)"
 Z_80 = 1.2815515655446004
-"""The standard normal's 90th percentile: mean ± Z_80·σ holds 80 %."""
+"""The standard normal's 90th percentile: mean ± Z_80·sd holds 80 %."""
 SIMULATIONS = 500
 SEED = 20_261_129
 WORKERS = 2
@@ -116,13 +116,23 @@ def forecast(job: ForecastJob) -> Forecast:
     history = [float(v) for v in job.history]
     if not history:
         zeros = tuple(0.0 for _ in range(job.days))
-        return Forecast(NO_HISTORY, zeros, zeros if job.with_interval else None,
-                        zeros if job.with_interval else None, None, None)
+        return Forecast(
+            NO_HISTORY,
+            zeros,
+            zeros if job.with_interval else None,
+            zeros if job.with_interval else None,
+            None,
+            None,
+        )
     if len(history) < MIN_HISTORY_DAYS:
         units, low, high = _fallback(history, job.days)
         return Forecast(
-            FALLBACK_METHOD, units, low if job.with_interval else None, high if job.with_interval else None,
-            None, None,
+            FALLBACK_METHOD,
+            units,
+            low if job.with_interval else None,
+            high if job.with_interval else None,
+            None,
+            None,
         )
     units, low, high = holt_winters(history, job.days, with_interval=job.with_interval)
     backtest = naive = None
@@ -131,7 +141,9 @@ def forecast(job: ForecastJob) -> Forecast:
     return Forecast(HOLT_WINTERS, units, low, high, backtest, naive)
 
 
-def _fallback(history: list[float], days: int) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+def _fallback(
+    history: list[float], days: int
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
     recent = history[-SEASON:]
     mean = sum(recent) / len(recent)
     sigma = math.sqrt(sum((v - mean) ** 2 for v in recent) / (len(recent) - 1)) if len(recent) > 1 else 0.0
@@ -159,9 +171,7 @@ def holt_winters(
         return tuple(float(v) for v in mean), None, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        paths = fitted.simulate(
-            days, repetitions=SIMULATIONS, error="add", anchor="end", random_state=SEED
-        )
+        paths = fitted.simulate(days, repetitions=SIMULATIONS, error="add", anchor="end", random_state=SEED)
     paths = np.asarray(paths, dtype=float).reshape(days, SIMULATIONS)
     low = np.clip(np.percentile(paths, 10, axis=1), 0.0, None)
     high = np.clip(np.percentile(paths, 90, axis=1), 0.0, None)

@@ -8,11 +8,11 @@ sales are zeros. The forecast starts today.
 The plan (docs/reports.md): for every product the reseller's stores sold in
 the last 90 days, F = the forecast units over the next `weeks`·7 days, and
 
-    suggestedQuantity = ceil(F) + ceil(σ_week · √weeks)
+    suggestedQuantity = ceil(F) + ceil(sd_week · √weeks)
 
-where σ_week is the sample standard deviation of the product's weekly units
+where sd_week is the sample standard deviation of the product's weekly units
 over the complete weeks of its history (7-day blocks ending yesterday); with
-fewer than two such weeks, σ_day·√7 from its daily units; 0 with one day.
+fewer than two such weeks, sd_day·√7 from its daily units; 0 with one day.
 The safety stock covers one standard deviation of demand over the horizon,
 weeks taken as independent.
 """
@@ -60,10 +60,14 @@ class PlanLine:
 
 def history_window(until: date) -> queries.SalesFilter:
     """The complete days before `until`, HISTORY_DAYS of them, in every currency."""
-    return queries.SalesFilter(start=start_of(until - timedelta(days=HISTORY_DAYS)), end=start_of(until), currency=None)
+    return queries.SalesFilter(
+        start=start_of(until - timedelta(days=HISTORY_DAYS)), end=start_of(until), currency=None
+    )
 
 
-def daily_series(rows: Sequence[queries.DailyUnits], until: date) -> dict[str, tuple[date, tuple[float, ...]]]:
+def daily_series(
+    rows: Sequence[queries.DailyUnits], until: date
+) -> dict[str, tuple[date, tuple[float, ...]]]:
     """Per SKU: its first sale day and the units of every day from it to the day before `until`."""
     by_sku: dict[str, dict[date, int]] = defaultdict(dict)
     for row in rows:
@@ -101,7 +105,7 @@ def weekly_sigma(history: Sequence[float]) -> float:
 
 
 def suggested_quantity(forecast_units: float, sigma_week: float, weeks: int) -> int:
-    """ceil(F) + ceil(σ_week·√weeks), with F and the safety stock rounded to 6 places first (float noise)."""
+    """ceil(F) + ceil(sd_week·√weeks), with F and the safety stock rounded to 6 places first (float noise)."""
     safety = sigma_week * math.sqrt(weeks)
     return math.ceil(round(forecast_units, 6)) + math.ceil(round(safety, 6))
 
