@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
 
 from datasources.catalog.models import Product
 from datasources.db import RequestDatabase
@@ -68,8 +68,37 @@ class ResellerRow:
     revenue_minor: int
 
 
+REPORT_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+"""PostgreSQL settings for the rest of the transaction, before the first report statement.
+
+JIT compilation fires on the planner's cost alone, and the cost of a GROUP BY over an expression
+(a period) is overestimated by orders of magnitude: measured on a year of 1,000,000 order lines, JIT
+took 2.2 s of a 3.1 s query that runs in 0.27 s without it. And 4 MB of work_mem (the default) made
+the sorts and hashes of a year's aggregates spill to disk.
+"""
+
+
+PENDING = object()
+
+
 def dialect_of(db: RequestDatabase) -> str:
     return db.session.get_bind().dialect.name
+
+
+async def prepare_for_reports(db: RequestDatabase) -> str:
+    """The dialect; on PostgreSQL, REPORT_SETTINGS once per transaction of the request's session."""
+    dialect = dialect_of(db)
+    if dialect == "postgresql":
+        info = db.session.info
+        transaction = db.session.get_transaction()
+        marked = info.get("report_settings")
+        if marked is PENDING or (transaction is not None and marked is transaction):
+            return dialect
+        # Marked before the await: a sibling field's query queues behind this one on the session's lock.
+        info["report_settings"] = PENDING
+        await db.execute(text(REPORT_SETTINGS))
+        info["report_settings"] = db.session.get_transaction()
+    return dialect
 
 
 def bucket(dialect: str, interval: Interval) -> ColumnElement[Any]:
@@ -122,7 +151,7 @@ def _lines_of_orders(sales: SalesFilter, *columns: Any) -> Select[Any]:
 
 async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Interval) -> list[PeriodRow]:
     """Orders, units, revenue and discounts per period that had orders (one statement)."""
-    period = bucket(dialect_of(db), interval)
+    period = bucket(await prepare_for_reports(db), interval)
     orders = (
         select(
             period.label("period"),
@@ -159,6 +188,7 @@ async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Int
 async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> list[ProductRow]:
     """The `limit` products with the most line revenue, ties by SKU; named as the catalog names them now
     (as the order line named it when the catalog no longer has the SKU)."""
+    await prepare_for_reports(db)
     revenue = func.sum(OrderLine.total_minor).label("revenue")
     ranked = (
         _lines_of_orders(
@@ -188,6 +218,7 @@ async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> l
 
 async def sales_by_reseller(db: RequestDatabase, sales: SalesFilter) -> list[ResellerRow]:
     """Orders, units and revenue per reseller, highest revenue first, ties by reseller code."""
+    await prepare_for_reports(db)
     orders = (
         select(
             Order.reseller_id.label("reseller_id"),
@@ -233,7 +264,7 @@ async def daily_units(
     `skus` names the products; or, with `sold_since`, every product that sold in [sold_since, end)
     under the same filter (a demand plan's assortment), with its whole history of [start, end).
     """
-    day = bucket(dialect_of(db), "DAY")
+    day = bucket(await prepare_for_reports(db), "DAY")
     statement = _lines_of_orders(
         sales, OrderLine.sku.label("sku"), day.label("day"), func.sum(OrderLine.quantity).label("units")
     )
