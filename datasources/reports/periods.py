@@ -38,6 +38,7 @@ def period_start(instant: datetime, interval: Interval) -> datetime:
 
 
 def start_of(day: date) -> datetime:
+    """Midnight UTC at the start of `day`."""
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 

@@ -82,6 +82,7 @@ PENDING = object()
 
 
 def dialect_of(db: RequestDatabase) -> str:
+    """The name of the database dialect the request's session runs on."""
     return db.session.get_bind().dialect.name
 
 
@@ -131,6 +132,7 @@ def bucket_day(value: date | datetime | str) -> date:
 
 
 def order_conditions(sales: SalesFilter) -> list[ColumnElement[bool]]:
+    """The WHERE of the orders that count (see the module's docstring)."""
     conditions = [
         Order.placed_at >= as_utc(sales.start),
         Order.placed_at < as_utc(sales.end),

@@ -42,6 +42,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from resolvers.errors import bad_input
+
 MAX_DAYS = 90
 MIN_HISTORY_DAYS = 28
 BACKTEST_DAYS = 28
@@ -84,8 +86,7 @@ class ForecastJob:
 
 
 def check_days(days: int) -> None:
-    from resolvers.errors import bad_input
-
+    """BAD_USER_INPUT unless the horizon is 1 to MAX_DAYS days."""
     if not 1 <= days <= MAX_DAYS:
         raise bad_input(f"`days` is from 1 to {MAX_DAYS} (got {days}).")
 

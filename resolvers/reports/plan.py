@@ -38,6 +38,7 @@ MAX_PLAN_WEEKS = 12
 
 
 def today() -> date:
+    """The current day in UTC: history ends the day before, forecasts start on it."""
     return datetime.now(UTC).date()
 
 
