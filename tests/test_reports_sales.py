@@ -17,7 +17,14 @@ import pytest
 
 from datasources.money import from_minor
 from tests.harness import Hub, QueryCounter, codes_of
-from tests.reports_factory import LineSpec, OrderSpec, add_store, insert_orders, random_orders
+from tests.reports_factory import (
+    LineSpec,
+    OrderSpec,
+    add_products,
+    add_store,
+    insert_orders,
+    random_orders,
+)
 from tests.stores_factory import add_reseller
 
 REPORT = """
@@ -365,3 +372,31 @@ async def test_the_chart_is_clean_self_contained_svg_with_escaped_text(hub: Hub)
     assert "USD" in texts
     assert any(t.replace(",", "").replace(".", "").isdigit() and t != "0" for t in texts)
     assert len(root.findall("{http://www.w3.org/2000/svg}polyline")) == 1
+
+
+async def test_top_products_take_the_catalogs_name_and_the_lines_without_it(hub: Hub) -> None:
+    # given: one SKU the catalog has (named "Product C-1"), one it does not
+    reseller = await add_reseller(hub, "R-NAMES")
+    store = await add_store(hub, reseller, "names")
+    await add_products(hub, ["C-1"])
+    await insert_orders(
+        hub,
+        [
+            OrderSpec(
+                store,
+                reseller,
+                START + timedelta(hours=1),
+                lines=[LineSpec("C-1", "Old name", 1, 900), LineSpec("C-2", "Gone product", 1, 800)],
+            )
+        ],
+    )
+    token = await hub.staff()
+    # when
+    data = await hub.query(
+        REPORT, {"input": {"from": START.isoformat(), "to": END.isoformat()}, "limit": 2}, token=token
+    )
+    # then
+    assert [(p["sku"], p["name"]) for p in data["salesReport"]["topProducts"]] == [
+        ("C-1", "Product C-1"),
+        ("C-2", "Gone product"),
+    ]
