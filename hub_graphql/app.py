@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 
 from hub_graphql.context import Context, build_context
 from hub_graphql.http import GraphQLOverHTTP
+from hub_graphql.marketing_http import marketing_routes
 from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
 from hub_graphql.settings import Settings
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/", root),
+            *marketing_routes(lambda: holder["resources"]),
         ],
         lifespan=lifespan,
     )

@@ -19,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, partners, quotes, stores
+from hub_graphql.types import catalog, marketing, partners, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -29,6 +29,7 @@ NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **partners.NODE_RESOLVERS,
     **stores.NODE_RESOLVERS,
     **quotes.NODE_RESOLVERS,
+    **marketing.NODE_RESOLVERS,
 }
 
 
@@ -43,13 +44,24 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery, stores.StoresQuery, quotes.QuotesQuery):
+class Query(
+    NodeQuery,
+    catalog.CatalogQuery,
+    partners.PartnersQuery,
+    stores.StoresQuery,
+    quotes.QuotesQuery,
+    marketing.MarketingQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    partners.PartnersMutation, catalog.CatalogMutation, stores.StoresMutation, quotes.QuotesMutation
+    partners.PartnersMutation,
+    catalog.CatalogMutation,
+    stores.StoresMutation,
+    quotes.QuotesMutation,
+    marketing.MarketingMutation,
 ):
     pass
 

@@ -143,6 +143,18 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.respondToQuoteRequest": roles(
         "DISTRIBUTOR_REP", note="for its own distributor, on requests sent to it"
     ),
+    # ---------------------------------------------------------------- marketing (resolvers/marketing/)
+    # Marketing staff (SITE_ADMIN, MARKETING_MANAGER) hub-wide and in every store; a RESELLER_ADMIN in its
+    # own stores (resolvers.marketing.common.manages_reseller_marketing).
+    "Mutation.recordActivity": Rule(audience=Audience.PUBLIC, note="storefronts; events of OPEN stores only"),
+    "Query.resellerActivity": roles(
+        "SITE_ADMIN",
+        "CHANNEL_MANAGER",
+        "MARKETING_MANAGER",
+        "RESELLER_ADMIN",
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its own reseller only",
+    ),
 }
 
 VISIBILITY: dict[str, str] = {

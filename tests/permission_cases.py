@@ -257,4 +257,20 @@ CASES: dict[str, Case] = {
         lambda c: QUOTE_REQUEST,
         quote_world,
     ),
+    # ---------------------------------------------------------------- marketing (tests/marketing_factory.py)
+    "Mutation.recordActivity": Case(
+        """mutation($visitor: String!) {
+  recordActivity(events: [{visitorId: $visitor, storeSlug: "perm-shop", type: PAGE_VIEW}]) { accepted userErrors { code } }
+}""",
+        "recordActivity",
+        lambda c: {"visitor": f"visitor-{_slug(c)}"},
+        permission_store,
+    ),
+    "Query.resellerActivity": Case(
+        """query($reseller: String!) {
+  resellerActivity(resellerCode: $reseller, from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { visitors }
+}""",
+        "resellerActivity",
+        lambda c: {"reseller": c.own_reseller},
+    ),
 }
