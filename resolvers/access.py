@@ -73,6 +73,8 @@ CATALOG_WRITERS = ("SITE_ADMIN", "CATALOG_MANAGER")
 CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
 STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
 OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
+MARKETING_MANAGERS = ("SITE_ADMIN", "MARKETING_MANAGER", "RESELLER_ADMIN")
+OWN_MARKETING = "marketing staff hub-wide and for any store; a RESELLER_ADMIN for its own stores only"
 OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
 
 OPERATIONS: dict[str, Rule] = {
@@ -155,6 +157,8 @@ OPERATIONS: dict[str, Rule] = {
         approved_reseller=True,
         note="a RESELLER_ADMIN its own reseller only",
     ),
+    "Query.spot": Rule(audience=Audience.PUBLIC, note="live creatives of OPEN stores only"),
+    "Mutation.upsertCreative": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
 }
 
 VISIBILITY: dict[str, str] = {

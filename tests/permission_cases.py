@@ -273,4 +273,17 @@ CASES: dict[str, Case] = {
         "resellerActivity",
         lambda c: {"reseller": c.own_reseller},
     ),
+    "Query.spot": Case(
+        '{ spot(storeSlug: "perm-shop", spot: "home-hero") { code } }', "spot", setup=permission_store
+    ),
+    "Mutation.upsertCreative": Case(
+        """mutation($code: String!) {
+  upsertCreative(input: {code: $code, spot: "home-hero", storeSlug: "perm-shop", title: "Sale"}) {
+    creative { code } userErrors { code }
+  }
+}""",
+        "upsertCreative",
+        lambda c: {"code": f"creative-{_slug(c)}"},
+        permission_store,
+    ),
 }

@@ -9,10 +9,13 @@ from typing import Annotated, Any
 
 import strawberry
 
-from hub_graphql.mutations import run_mutation
+from datasources.marketing import models
+from hub_graphql.mutations import run_checked, run_mutation
 from hub_graphql.permissions import guarded
-from hub_graphql.types.common import Info, Node, UserError
-from resolvers.marketing import activity
+from hub_graphql.types.common import Info, Node, UserError, global_id
+from hub_graphql.types.stores import Store, visible_store
+from resolvers.marketing import activity, creatives
+from resolvers.marketing.common import as_utc
 
 # ---------------------------------------------------------------- web activity
 
@@ -96,11 +99,114 @@ class ResellerActivity:
         )
 
 
-NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {}
+# ---------------------------------------------------------------- creatives
+
+
+async def _store_of(info: Info, store_id: int | None) -> Store | None:
+    if store_id is None:
+        return None
+    return await visible_store(info, await info.context.loaders.stores.store_by_id.load(store_id))
+
+
+@strawberry.type(
+    description="Creative content shown in a named spot of the storefronts (a banner, a featured product)."
+)
+class Creative(Node):
+    id: strawberry.ID
+    code: str
+    spot: str = strawberry.field(description="The storefront spot it fills, e.g. home-hero.")
+    title: str
+    body: str | None
+    image_url: str | None
+    link_url: str | None
+    priority: int = strawberry.field(description="Higher first.")
+    starts_at: datetime | None
+    ends_at: datetime | None
+    row: strawberry.Private[models.Creative]
+
+    @classmethod
+    def of(cls, row: models.Creative) -> Creative:
+        return cls(
+            id=global_id("Creative", row.code),
+            code=row.code,
+            spot=row.spot,
+            title=row.title,
+            body=row.body,
+            image_url=row.image_url,
+            link_url=row.link_url,
+            priority=row.priority,
+            starts_at=as_utc(row.starts_at),
+            ends_at=as_utc(row.ends_at),
+            row=row,
+        )
+
+    @strawberry.field(description="Null: every store; else this store alone.")
+    async def store(self, info: Info) -> Store | None:
+        return await _store_of(info, self.row.store_id)
+
+
+@strawberry.input
+class CreativeInput:
+    code: str
+    spot: str
+    store_slug: str | None = strawberry.field(
+        default=None, description="Null: every store (marketing staff only); else one store."
+    )
+    title: str
+    body: str | None = None
+    image_url: str | None = strawberry.field(default=None, description="http(s) only.")
+    link_url: str | None = strawberry.field(default=None, description="http(s) only.")
+    priority: int | None = 0
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    def data(self) -> creatives.CreativeData:
+        return creatives.CreativeData(
+            code=self.code,
+            spot=self.spot,
+            title=self.title,
+            store_slug=self.store_slug,
+            body=self.body,
+            image_url=self.image_url,
+            link_url=self.link_url,
+            priority=self.priority or 0,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+        )
+
+
+@strawberry.type
+class CreativePayload:
+    creative: Creative | None
+    user_errors: list[UserError]
+
+
+async def creative_by_code(info: Info, code: str) -> Creative | None:
+    row = await creatives.creative_row(info.context.db, code)
+    if row is None:
+        return None
+    store = await info.context.loaders.stores.store_by_id.load(row.store_id) if row.store_id else None
+    reseller = await info.context.loaders.partners.reseller_by_id.load(store.reseller_id) if store else None
+    visible = creatives.creative_visible(row, store, reseller, await info.context.viewer())
+    return Creative.of(row) if visible else None
+
+
+NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
+    "Creative": creative_by_code,
+}
 
 
 @strawberry.type
 class MarketingQuery:
+    @strawberry.field(
+        extensions=guarded(),
+        description="Active creatives for a spot of an OPEN store: the store's own and the hub-wide ones, "
+        "highest priority first (on a tie the store's own first, then by code). Empty for a store that is "
+        "not OPEN or does not exist.",
+    )
+    async def spot(self, info: Info, store_slug: str, spot: str) -> list[Creative]:
+        return [Creative.of(r) for r in await creatives.spot_creatives(info.context.db, store_slug, spot)]
+
     @strawberry.field(
         extensions=guarded(),
         description="A reseller's storefront activity from `from` (inclusive) to `to` (exclusive): distinct "
@@ -122,6 +228,21 @@ class MarketingQuery:
 
 @strawberry.type
 class MarketingMutation:
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="Creates or updates a creative by code: marketing staff hub-wide and for any store, a "
+        "RESELLER_ADMIN for its own stores. Text is stored as given; URLs are http(s) only.",
+    )
+    async def upsert_creative(self, info: Info, input: CreativeInput) -> CreativePayload:
+        viewer = await info.context.viewer()
+        data = input.data()
+        result = await run_checked(info, lambda unit: creatives.upsert_creative(unit.session, viewer, data))
+        if result.errors:
+            return CreativePayload(creative=None, user_errors=UserError.all(result.errors.errors))
+        return CreativePayload(
+            creative=Creative.of(result.creative) if result.creative else None, user_errors=[]
+        )
+
     @strawberry.mutation(
         extensions=guarded(),
         description="Public, for storefronts; at most 100 events a call. Bad events are userErrors (their "
