@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
+from datasources.marketing.loaders import MarketingLoaders
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
@@ -31,6 +32,7 @@ class Loaders:
     partners: PartnerLoaders
     quotes: QuoteLoaders
     stores: StoreLoaders
+    marketing: MarketingLoaders
 
     @classmethod
     def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
@@ -44,6 +46,7 @@ class Loaders:
                 EndpointPolicy.of(resources.settings.env, resources.settings.quote_endpoint_allowlist),
             ),
             stores=StoreLoaders.create(db),
+            marketing=MarketingLoaders.create(db),
         )
 
     def clear_all(self) -> None:

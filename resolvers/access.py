@@ -159,6 +159,12 @@ OPERATIONS: dict[str, Rule] = {
     ),
     "Query.spot": Rule(audience=Audience.PUBLIC, note="live creatives of OPEN stores only"),
     "Mutation.upsertCreative": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Mutation.upsertPromotion": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Query.promotions": roles(
+        *MARKETING_MANAGERS,
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its stores' promotions and the hub-wide ones (read-only)",
+    ),
 }
 
 VISIBILITY: dict[str, str] = {

@@ -286,4 +286,17 @@ CASES: dict[str, Case] = {
         lambda c: {"code": f"creative-{_slug(c)}"},
         permission_store,
     ),
+    "Mutation.upsertPromotion": Case(
+        """mutation($code: String!) {
+  upsertPromotion(input: {code: $code, name: "Ten off", storeSlug: "perm-shop", scope: ALL, percentOff: "10"}) {
+    promotion { code } userErrors { code }
+  }
+}""",
+        "upsertPromotion",
+        lambda c: {"code": f"promo-{_slug(c)}"},
+        permission_store,
+    ),
+    "Query.promotions": Case(
+        '{ promotions(storeSlug: "perm-shop") { code } }', "promotions", setup=permission_store
+    ),
 }

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
 from datasources.marketing import models
+from datasources.marketing.models import PERCENT_SCALE
+from datasources.money import from_minor
 from hub_graphql.mutations import run_checked, run_mutation
 from hub_graphql.permissions import guarded
 from hub_graphql.types.common import Info, Node, UserError, global_id
-from hub_graphql.types.stores import Store, visible_store
-from resolvers.marketing import activity, creatives
+from hub_graphql.types.stores import PriceRuleScope, Store, visible_store
+from resolvers.marketing import activity, creatives, promotions
 from resolvers.marketing.common import as_utc
 
 # ---------------------------------------------------------------- web activity
@@ -191,13 +194,154 @@ async def creative_by_code(info: Info, code: str) -> Creative | None:
     return Creative.of(row) if visible else None
 
 
+# ---------------------------------------------------------------- promotions
+
+
+def _percent_of(value: int | None) -> Decimal | None:
+    return None if value is None else (Decimal(value) / PERCENT_SCALE).quantize(Decimal("0.01"))
+
+
+def _amount_of(value: int | None, currency: str | None) -> Decimal | None:
+    return None if value is None or currency is None else from_minor(value, currency)
+
+
+@strawberry.type(
+    description="A discount. At most one promotion applies to a cart: of the automatic ones (no coupon code) "
+    "and the one whose coupon the cart holds, the hub applies the one that takes most off (on a tie, the one "
+    "created first). percentOff applies to each qualifying line; amountOff comes off the qualifying lines' "
+    "subtotal once, capped at it, spread over those lines in proportion to their totals. Amounts round "
+    "half-up to the currency's minor unit."
+)
+class Promotion(Node):
+    id: strawberry.ID
+    code: str
+    name: str
+    scope: PriceRuleScope = strawberry.field(description="Which lines qualify, as for price rules.")
+    target: str | None
+    percent_off: Decimal | None
+    amount_off: Decimal | None = strawberry.field(
+        description="In the cart's currency; only carts in `currency`."
+    )
+    currency: str | None
+    minimum_subtotal: Decimal | None = strawberry.field(
+        description="The qualifying lines' subtotal must reach it."
+    )
+    coupon_code: str | None = strawberry.field(description="Null: automatic.")
+    starts_at: datetime | None
+    ends_at: datetime | None
+    enabled: bool
+    usage_limit: int | None = strawberry.field(
+        description="Orders that may use it, over all customers; null: no limit."
+    )
+    per_customer_limit: int | None = strawberry.field(
+        description="Orders one customer e-mail may use it for; null: no limit."
+    )
+    row: strawberry.Private[models.Promotion]
+
+    @classmethod
+    def of(cls, row: models.Promotion) -> Promotion:
+        return cls(
+            id=global_id("Promotion", row.code),
+            code=row.code,
+            name=row.name,
+            scope=PriceRuleScope(row.scope),
+            target=row.target,
+            percent_off=_percent_of(row.percent_off),
+            amount_off=_amount_of(row.amount_off_minor, row.currency),
+            currency=row.currency,
+            minimum_subtotal=_amount_of(row.minimum_subtotal_minor, row.currency),
+            coupon_code=row.coupon_code,
+            starts_at=as_utc(row.starts_at),
+            ends_at=as_utc(row.ends_at),
+            enabled=row.enabled,
+            usage_limit=row.usage_limit,
+            per_customer_limit=row.per_customer_limit,
+            row=row,
+        )
+
+    @strawberry.field(description="Null: every store (funded by the manufacturer); else this store alone.")
+    async def store(self, info: Info) -> Store | None:
+        return await _store_of(info, self.row.store_id)
+
+    @strawberry.field(description="Orders placed with it so far (cancelled ones give their use back).")
+    async def times_used(self, info: Info) -> int:
+        return await info.context.loaders.marketing.times_used_by_promotion_id.load(self.row.id)
+
+
+@strawberry.input
+class PromotionInput:
+    code: str
+    name: str
+    store_slug: str | None = strawberry.field(
+        default=None, description="Null: every store (marketing staff only); else one store."
+    )
+    scope: PriceRuleScope
+    target: str | None = None
+    percent_off: Decimal | None = strawberry.field(default=None, description="Above 0, at most 100.")
+    amount_off: Decimal | None = strawberry.field(default=None, description="Needs `currency`.")
+    currency: str | None = None
+    minimum_subtotal: Decimal | None = strawberry.field(default=None, description="Needs `currency`.")
+    coupon_code: str | None = strawberry.field(
+        default=None, description="Null: automatic. Unique over all promotions, compared case-insensitively."
+    )
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    enabled: bool | None = True
+    usage_limit: int | None = None
+    per_customer_limit: int | None = None
+
+    def data(self) -> promotions.PromotionData:
+        return promotions.PromotionData(
+            code=self.code,
+            name=self.name,
+            scope=self.scope.value,
+            store_slug=self.store_slug,
+            target=self.target,
+            percent_off=self.percent_off,
+            amount_off=self.amount_off,
+            currency=self.currency,
+            minimum_subtotal=self.minimum_subtotal,
+            coupon_code=self.coupon_code,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            enabled=True if self.enabled is None else self.enabled,
+            usage_limit=self.usage_limit,
+            per_customer_limit=self.per_customer_limit,
+        )
+
+
+@strawberry.type
+class PromotionPayload:
+    promotion: Promotion | None
+    user_errors: list[UserError]
+
+
+async def promotion_by_code(info: Info, code: str) -> Promotion | None:
+    row = await promotions.promotion_row(info.context.db, code)
+    if row is None:
+        return None
+    store = await info.context.loaders.stores.store_by_id.load(row.store_id) if row.store_id else None
+    visible = promotions.promotion_visible(await info.context.viewer(), store.reseller_id if store else None)
+    return Promotion.of(row) if visible else None
+
+
 NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     "Creative": creative_by_code,
+    "Promotion": promotion_by_code,
 }
 
 
 @strawberry.type
 class MarketingQuery:
+    @strawberry.field(
+        extensions=guarded(),
+        description="Marketing staff see every promotion; a RESELLER_ADMIN its stores' ones and the hub-wide "
+        "ones (read-only). With `storeSlug`: that store's promotions and the hub-wide ones.",
+    )
+    async def promotions(self, info: Info, store_slug: str | None = None) -> list[Promotion]:
+        rows = await promotions.promotions_list(info.context.db, await info.context.viewer(), store_slug)
+        return [Promotion.of(r) for r in rows]
+
     @strawberry.field(
         extensions=guarded(),
         description="Active creatives for a spot of an OPEN store: the store's own and the hub-wide ones, "
@@ -228,6 +372,21 @@ class MarketingQuery:
 
 @strawberry.type
 class MarketingMutation:
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="Creates or updates a promotion by code: marketing staff hub-wide and for any store, a "
+        "RESELLER_ADMIN for its own stores. Bad input is a userError and nothing is written.",
+    )
+    async def upsert_promotion(self, info: Info, input: PromotionInput) -> PromotionPayload:
+        viewer = await info.context.viewer()
+        data = input.data()
+        result = await run_checked(info, lambda unit: promotions.upsert_promotion(unit.session, viewer, data))
+        if result.errors:
+            return PromotionPayload(promotion=None, user_errors=UserError.all(result.errors.errors))
+        return PromotionPayload(
+            promotion=Promotion.of(result.promotion) if result.promotion else None, user_errors=[]
+        )
+
     @strawberry.mutation(
         extensions=guarded(),
         description="Creates or updates a creative by code: marketing staff hub-wide and for any store, a "
