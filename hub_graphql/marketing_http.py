@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 from collections.abc import Callable
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from datasources.db import standalone_database
 from hub_graphql.resources import Resources
 from resolvers.errors import HubError
-from resolvers.marketing import activity
+from resolvers.marketing import activity, campaigns
 
 BEACON_MAX_BYTES = 128 * 1024
 """100 events of the longest fields fit; a bigger body is refused (413) before it is parsed."""
@@ -74,6 +76,86 @@ def beacon_route(resources_of: ResourcesOf) -> Route:
     return Route("/activity", beacon, methods=["POST"])
 
 
+# A 1x1 transparent GIF: what an e-mail's open pixel loads.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+NOT_FOUND = "This link is not valid."
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title></head>
+<body style="font-family:sans-serif;max-width:32em;margin:3em auto">
+<h1>{title}</h1>
+{content}
+</body></html>
+"""
+
+
+def _page(title: str, content: str) -> HTMLResponse:
+    return HTMLResponse(
+        PAGE.format(title=html.escape(title), content=content),
+        headers={
+            **NO_STORE,
+            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        },
+    )
+
+
+def tracking_routes(resources_of: ResourcesOf) -> list[Route]:
+    """`/r/<token>` (click: recorded, 302 to the store), `/o/<token>` (open: recorded, a 1x1 GIF), and
+    `/u/<token>`: GET a page with a button, POST unsubscribes (RFC 8058 one-click posts here too). A
+    token that is not the hub's, or of another kind, is a 404 and nothing is recorded."""
+
+    def secret() -> str:
+        return resources_of().settings.secret_key.get_secret_value()
+
+    async def click(request: Request) -> Response:
+        resources = resources_of()
+        async with standalone_database(resources.session_factory) as db, db.unit_of_work() as unit:
+            target = await campaigns.follow_click(
+                unit.session, secret(), resources.settings.public_url, request.path_params["token"]
+            )
+        if target is None:
+            return PlainTextResponse(NOT_FOUND, status_code=404)
+        return RedirectResponse(target, status_code=302, headers=NO_STORE)
+
+    async def opened(request: Request) -> Response:
+        resources = resources_of()
+        async with standalone_database(resources.session_factory) as db, db.unit_of_work() as unit:
+            found = await campaigns.record_open(unit.session, secret(), request.path_params["token"])
+        if not found:
+            return PlainTextResponse(NOT_FOUND, status_code=404)
+        return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
+
+    async def unsubscribe(request: Request) -> Response:
+        resources = resources_of()
+        token = request.path_params["token"]
+        async with standalone_database(resources.session_factory) as db, db.unit_of_work() as unit:
+            if request.method == "POST":
+                store = await campaigns.unsubscribe(unit.session, secret(), token)
+            else:
+                # A mail scanner opens every link: GET only shows the button, it never unsubscribes.
+                store = await campaigns.unsubscribe_store_name(unit.session, secret(), token)
+                unit.veto()
+        if store is None:
+            return PlainTextResponse(NOT_FOUND, status_code=404)
+        if request.method == "POST":
+            return _page(
+                "You are unsubscribed", f"<p>{html.escape(store)} will send you no more news by e-mail.</p>"
+            )
+        action = html.escape(f"/u/{token}")
+        return _page(
+            "Unsubscribe",
+            f"<p>No more news by e-mail from {html.escape(store)}?</p>"
+            f'<form method="post" action="{action}"><button type="submit">Unsubscribe</button></form>',
+        )
+
+    return [
+        Route("/r/{token}", click, methods=["GET"]),
+        Route("/o/{token}", opened, methods=["GET"]),
+        Route("/u/{token}", unsubscribe, methods=["GET", "POST"]),
+    ]
+
+
 def marketing_routes(resources_of: ResourcesOf) -> list[Route]:
     """Every route of marketing outside GraphQL."""
-    return [beacon_route(resources_of)]
+    return [beacon_route(resources_of), *tracking_routes(resources_of)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,6 +29,16 @@ class Settings(BaseSettings):
     """Hosts and CIDR networks quote endpoints may point to: `a.example, *.b.example, 10.1.0.0/16`."""
     introspection: bool | None = None
     """None: on in development, off in production."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The hub's own address as the world reaches it: campaign e-mails' links, the storefront redirects."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("HUB_PUBLIC_URL is an http(s) address such as https://hub.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("quote_endpoint_allowlist", mode="before")
     @classmethod

@@ -165,6 +165,16 @@ OPERATIONS: dict[str, Rule] = {
         approved_reseller=True,
         note="a RESELLER_ADMIN its stores' promotions and the hub-wide ones (read-only)",
     ),
+    "Mutation.createCampaign": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Mutation.sendCampaign": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Query.campaigns": roles(
+        *MARKETING_MANAGERS, approved_reseller=True, note="a RESELLER_ADMIN its stores' ones"
+    ),
+    "Query.campaign": roles(
+        *MARKETING_MANAGERS,
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its stores' ones (null for others)",
+    ),
 }
 
 VISIBILITY: dict[str, str] = {

@@ -101,3 +101,16 @@ async def add_events(hub: Hub, rows: list[dict[str, Any]]) -> None:
 async def events(hub: Hub) -> list[ActivityEvent]:
     async with hub.resources.session_factory() as session:
         return list((await session.scalars(select(ActivityEvent).order_by(ActivityEvent.id))).all())
+
+
+async def permission_campaign(hub: Hub, world: Any) -> None:
+    """For tests/permission_cases.py: the permission store, a DRAFT campaign PERM in it, one opted-in customer."""
+    from datasources.stores.models import Store
+    from tests.stores_factory import permission_store
+
+    await permission_store(hub, world)
+    async with hub.resources.session_factory() as session:
+        store = await session.scalar(select(Store).where(Store.slug == "perm-shop"))
+    assert store is not None
+    await add_campaign(hub, store.id, "PERM")
+    await add_order(hub, store.id, store.reseller_id, email="fan@example.com", opt_in=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub_graphql.types.common import global_id
+from tests.marketing_factory import permission_campaign
 from tests.quote_data import quote_world
 from tests.stores_factory import permission_store
 
@@ -298,5 +299,28 @@ CASES: dict[str, Case] = {
     ),
     "Query.promotions": Case(
         '{ promotions(storeSlug: "perm-shop") { code } }', "promotions", setup=permission_store
+    ),
+    "Mutation.createCampaign": Case(
+        """mutation($code: String!) {
+  createCampaign(input: {code: $code, name: "C", storeSlug: "perm-shop", subject: "S", body: "See {{link}}"}) {
+    campaign { code } userErrors { code }
+  }
+}""",
+        "createCampaign",
+        lambda c: {"code": f"campaign-{_slug(c)}"},
+        permission_store,
+    ),
+    "Mutation.sendCampaign": Case(
+        'mutation { sendCampaign(code: "PERM") { campaign { status } userErrors { code } } }',
+        "sendCampaign",
+        setup=permission_campaign,
+    ),
+    "Query.campaigns": Case(
+        "{ campaigns { code results { recipients } } }", "campaigns", setup=permission_campaign
+    ),
+    "Query.campaign": Case(
+        '{ campaign(code: "PERM") { code status results { recipients } } }',
+        "campaign",
+        setup=permission_campaign,
     ),
 }

@@ -15,9 +15,9 @@ from datasources.marketing.models import PERCENT_SCALE
 from datasources.money import from_minor
 from hub_graphql.mutations import run_checked, run_mutation
 from hub_graphql.permissions import guarded
-from hub_graphql.types.common import Info, Node, UserError, global_id
+from hub_graphql.types.common import Info, Money, Node, UserError, global_id
 from hub_graphql.types.stores import PriceRuleScope, Store, visible_store
-from resolvers.marketing import activity, creatives, promotions
+from resolvers.marketing import activity, campaigns, creatives, promotions
 from resolvers.marketing.common import as_utc
 
 # ---------------------------------------------------------------- web activity
@@ -325,7 +325,124 @@ async def promotion_by_code(info: Info, code: str) -> Promotion | None:
     return Promotion.of(row) if visible else None
 
 
+# ---------------------------------------------------------------- campaigns
+
+
+@strawberry.enum
+class CampaignStatus(Enum):
+    DRAFT = "DRAFT"
+    SENDING = "SENDING"
+    SENT = "SENT"
+
+
+@strawberry.type
+class CampaignResults:
+    recipients: int = strawberry.field(
+        description="Those it was sent to; for a DRAFT, the store's opted-in customers today."
+    )
+    sent: int = strawberry.field(description="Messages delivered.")
+    failed: int = strawberry.field(description="Messages given up on after their retries.")
+    opened: int = strawberry.field(description="Recipients whose open pixel loaded at least once.")
+    clicked: int = strawberry.field(description="Recipients who clicked at least once.")
+    visits: int = strawberry.field(description="Web activity events carrying the campaign.")
+    orders: int = strawberry.field(description="Orders credited to the campaign, cancelled ones left out.")
+    revenue: Money = strawberry.field(description="Their totals, in the store's currency.")
+    conversion_rate: float = strawberry.field(description="orders / recipients.")
+
+
+@strawberry.type(
+    description="An e-mail campaign to a store's customers who opted in and have not unsubscribed. Each message "
+    "carries personal tracked links (a click leads to the store and is recorded) and an unsubscribe link; the "
+    "hub credits to the campaign the orders placed within the attribution window after a recipient's click, by "
+    "the clicking visitor or with the recipient's e-mail (closed-loop marketing)."
+)
+class Campaign(Node):
+    id: strawberry.ID
+    code: str
+    name: str
+    subject: str
+    body: str = strawberry.field(
+        description="Plain text; {{link}} marks where the tracked link to the store goes."
+    )
+    landing_path: str = strawberry.field(
+        description="The store path a click lands on, e.g. / or /product/SKU."
+    )
+    row: strawberry.Private[models.Campaign]
+
+    @classmethod
+    def of(cls, row: models.Campaign) -> Campaign:
+        return cls(
+            id=global_id("Campaign", row.code),
+            code=row.code,
+            name=row.name,
+            subject=row.subject,
+            body=row.body,
+            landing_path=row.landing_path,
+            row=row,
+        )
+
+    @strawberry.field
+    async def store(self, info: Info) -> Store:
+        row = await info.context.loaders.stores.store_by_id.load(self.row.store_id)
+        return Store.of(row)
+
+    @strawberry.field(
+        description="SENDING until every message was tried (delivered or given up on), then SENT."
+    )
+    async def status(self, info: Info) -> CampaignStatus:
+        figures = await info.context.loaders.marketing.campaign_figures_by_id.load(self.row.id)
+        return CampaignStatus(campaigns.effective_status(self.row, figures))
+
+    @strawberry.field
+    async def results(self, info: Info) -> CampaignResults:
+        figures = await info.context.loaders.marketing.campaign_figures_by_id.load(self.row.id)
+        store = await info.context.loaders.stores.store_by_id.load(self.row.store_id)
+        return CampaignResults(
+            recipients=figures.recipients,
+            sent=figures.sent,
+            failed=figures.failed,
+            opened=figures.opened,
+            clicked=figures.clicked,
+            visits=figures.visits,
+            orders=figures.orders,
+            revenue=Money.of_minor(figures.revenue_minor, store.currency),
+            conversion_rate=figures.orders / figures.recipients if figures.recipients else 0.0,
+        )
+
+
+@strawberry.input
+class CampaignInput:
+    code: str
+    name: str
+    store_slug: str
+    subject: str = strawberry.field(description="One line.")
+    body: str = strawberry.field(
+        description="Plain text holding {{link}}, where each recipient's tracked link goes."
+    )
+    landing_path: str | None = strawberry.field(
+        default="/", description="A path in the store (a click lands on the store's storefront there)."
+    )
+
+
+@strawberry.type
+class CampaignPayload:
+    campaign: Campaign | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, result: campaigns.CampaignResult) -> CampaignPayload:
+        if result.errors:
+            return cls(campaign=None, user_errors=UserError.all(result.errors.errors))
+        return cls(campaign=Campaign.of(result.campaign) if result.campaign else None, user_errors=[])
+
+
+async def campaign_by_code(info: Info, code: str) -> Campaign | None:
+    row = await campaigns.campaign_for(info.context.db, await info.context.viewer(), code)
+    return Campaign.of(row) if row else None
+
+
 NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
+    "Campaign": campaign_by_code,
     "Creative": creative_by_code,
     "Promotion": promotion_by_code,
 }
@@ -341,6 +458,20 @@ class MarketingQuery:
     async def promotions(self, info: Info, store_slug: str | None = None) -> list[Promotion]:
         rows = await promotions.promotions_list(info.context.db, await info.context.viewer(), store_slug)
         return [Promotion.of(r) for r in rows]
+
+    @strawberry.field(
+        extensions=guarded(),
+        description="Marketing staff see every campaign, a RESELLER_ADMIN its stores' ones; newest first.",
+    )
+    async def campaigns(self, info: Info) -> list[Campaign]:
+        rows = await campaigns.campaigns_list(info.context.db, await info.context.viewer())
+        return [Campaign.of(r) for r in rows]
+
+    @strawberry.field(
+        extensions=guarded(), description="Null when there is none, or it is another reseller's."
+    )
+    async def campaign(self, info: Info, code: str) -> Campaign | None:
+        return await campaign_by_code(info, code)
 
     @strawberry.field(
         extensions=guarded(),
@@ -372,6 +503,43 @@ class MarketingQuery:
 
 @strawberry.type
 class MarketingMutation:
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="A DRAFT campaign of one store: marketing staff for any store, a RESELLER_ADMIN for its own.",
+    )
+    async def create_campaign(self, info: Info, input: CampaignInput) -> CampaignPayload:
+        viewer = await info.context.viewer()
+        data = campaigns.CampaignData(
+            code=input.code,
+            name=input.name,
+            store_slug=input.store_slug,
+            subject=input.subject,
+            body=input.body,
+            landing_path="/" if input.landing_path is None else input.landing_path,
+        )
+        result = await run_checked(info, lambda unit: campaigns.create_campaign(unit.session, viewer, data))
+        return CampaignPayload.of(result)
+
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="Starts sending; the campaign is SENT once every message was tried. One e-mail per "
+        "recipient goes on the outbox in this call's transaction; it answers at once with SENDING.",
+    )
+    async def send_campaign(self, info: Info, code: str) -> CampaignPayload:
+        viewer = await info.context.viewer()
+        settings = info.context.settings
+        result = await run_checked(
+            info,
+            lambda unit: campaigns.send_campaign(
+                unit.session,
+                viewer,
+                code,
+                public_url=settings.public_url,
+                secret=settings.secret_key.get_secret_value(),
+            ),
+        )
+        return CampaignPayload.of(result)
+
     @strawberry.mutation(
         extensions=guarded(),
         description="Creates or updates a promotion by code: marketing staff hub-wide and for any store, a "
