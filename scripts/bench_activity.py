@@ -1,4 +1,4 @@
-"""Benchmark of live web activity: events a second one hub process accepts through `recordActivity`.
+"""Benchmark of live web activity (events a second through `recordActivity`) and of campaign results.
 
 Usage: .venv/bin/python scripts/bench_activity.py [--events 50000] [--batch 50] [--concurrency 8]
        [--backend sqlite|postgresql|both] [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,22 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import httpx  # noqa: E402
 from bench_catalog import free_port  # noqa: E402
-from sqlalchemy import func, make_url, select  # noqa: E402
+from sqlalchemy import func, insert, make_url, select, update  # noqa: E402
 
 from datasources.db import create_engine, create_session_factory, pg_admin  # noqa: E402
-from datasources.marketing.models import ActivityEvent, Campaign  # noqa: E402
+from datasources.marketing.models import (  # noqa: E402
+    ActivityEvent,
+    Campaign,
+    CampaignInteraction,
+    CampaignRecipient,
+)
 from datasources.migrate import upgrade  # noqa: E402
-from datasources.partners.models import Reseller  # noqa: E402
+from datasources.orders.models import Order  # noqa: E402
+from datasources.outbox.models import OutboxMessage  # noqa: E402
+from datasources.partners.models import Reseller, User  # noqa: E402
 from datasources.stores.models import Store  # noqa: E402
+from hub_graphql.settings import DEVELOPMENT_SECRET  # noqa: E402
+from resolvers.auth import issue_token  # noqa: E402
 
 RECORD = """
 mutation($events: [ActivityInput!]!) { recordActivity(events: $events) { accepted userErrors { code } } }
@@ -190,12 +200,185 @@ async def count_rows(url: str) -> int:
         await engine.dispose()
 
 
+RESULTS = """
+query($code: String!) {
+  campaign(code: $code) {
+    status
+    results { recipients sent failed opened clicked visits orders revenue { amount } conversionRate }
+  }
+}"""
+CREATE = """
+mutation { createCampaign(input: {code: "BIG", name: "Big", storeSlug: "bench-shop", subject: "News",
+  body: "Look: {{link}}"}) { userErrors { code } } }"""
+SEND = 'mutation { sendCampaign(code: "BIG") { campaign { status } userErrors { code } } }'
+
+
+async def fill_for_results(url: str, recipients: int) -> str:
+    """`recipients` opted-in customers of the bench store, and a site administrator's token."""
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            store = await session.scalar(select(Store).where(Store.slug == "bench-shop"))
+            assert store is not None
+            now = datetime.now(UTC)
+            for start in range(0, recipients, 2000):
+                await session.execute(
+                    insert(Order.__table__),
+                    [
+                        order_row(store.id, store.reseller_id, f"customer{n}@bench.example", now, opt_in=True)
+                        for n in range(start, min(start + 2000, recipients))
+                    ],
+                )
+            admin = User(email="admin@bench.example", password_hash="-", roles=["SITE_ADMIN"])
+            session.add(admin)
+            await session.flush()
+            return issue_token(admin.id, DEVELOPMENT_SECRET, timedelta(hours=2))
+    finally:
+        await engine.dispose()
+
+
+def order_row(store_id: int, reseller_id: int, email: str, at: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "number": f"ORD-B{uuid.uuid4().hex[:12].upper()}",
+        "store_id": store_id,
+        "reseller_id": reseller_id,
+        "status": "PLACED",
+        "customer_email": email,
+        "customer_email_key": email.lower(),
+        "ship_name": "n",
+        "ship_line1": "l",
+        "ship_city": "c",
+        "ship_postal_code": "p",
+        "ship_country": "US",
+        "payment_method": "INVOICE",
+        "currency": "USD",
+        "subtotal_minor": 5000,
+        "discount_minor": 0,
+        "total_minor": 5000,
+        "placed_at": at,
+        "marketing_opt_in": extra.get("opt_in", False),
+        "campaign_id": extra.get("campaign_id"),
+    }
+
+
+async def fill_tracking(url: str, events: int) -> None:
+    """After the send: 95 % of messages DONE, 5 % FAILED; opens, clicks, `events` events of the
+    campaign (and as many without), 300 credited orders."""
+    rng = random.Random(11)
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            campaign = await session.scalar(select(Campaign).where(Campaign.code == "BIG"))
+            assert campaign is not None
+            store = await session.get(Store, campaign.store_id)
+            assert store is not None
+            recipients = list(
+                (
+                    await session.scalars(
+                        select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == campaign.id)
+                    )
+                ).all()
+            )
+            await session.execute(update(OutboxMessage).values(status="DONE"))
+            failed = recipients[::20]
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(
+                        select(CampaignRecipient.outbox_message_id).where(CampaignRecipient.id.in_(failed))
+                    )
+                )
+                .values(status="FAILED")
+            )
+            now = datetime.now(UTC)
+            touches = [
+                {"campaign_id": campaign.id, "recipient_id": r, "kind": kind, "at": now}
+                for r in recipients
+                for kind, share in (("OPEN", 0.4), ("CLICK", 0.1))
+                if rng.random() < share
+            ]
+            await session.execute(insert(CampaignInteraction.__table__), touches)
+            for start in range(0, 2 * events, 5000):
+                await session.execute(
+                    insert(ActivityEvent.__table__),
+                    [
+                        {
+                            "visitor_id": f"visitor-{rng.randrange(20_000)}",
+                            "store_id": store.id,
+                            "reseller_id": store.reseller_id,
+                            "type": "PAGE_VIEW",
+                            "campaign_id": campaign.id if n % 2 == 0 else None,
+                            "campaign_code": "BIG" if n % 2 == 0 else None,
+                            "at": now,
+                        }
+                        for n in range(start, min(start + 5000, 2 * events))
+                    ],
+                )
+            await session.execute(
+                insert(Order.__table__),
+                [
+                    order_row(
+                        store.id, store.reseller_id, f"buyer{n}@bench.example", now, campaign_id=campaign.id
+                    )
+                    for n in range(300)
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+
+async def analyze(url: str) -> None:
+    """Fresh planner statistics after the bulk load, as autovacuum would give a live database."""
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.exec_driver_sql("VACUUM ANALYZE")
+        finally:
+            await engine.dispose()
+
+
+async def bench_results(url: str, recipients: int, events: int, runs: int) -> dict[str, Any]:
+    """sendCampaign to `recipients`, then Campaign.results over them and `events` campaign events."""
+    token = await fill_for_results(url, recipients)
+    headers = {"authorization": f"Bearer {token}"}
+    async with served(url) as (graphql_url, _pid), httpx.AsyncClient(timeout=120, headers=headers) as client:
+        created = (await client.post(graphql_url, json={"query": CREATE})).json()
+        assert created["data"]["createCampaign"]["userErrors"] == [], created
+        started = time.perf_counter()
+        sent = (await client.post(graphql_url, json={"query": SEND})).json()
+        send_ms = (time.perf_counter() - started) * 1000
+        assert sent["data"]["sendCampaign"]["campaign"]["status"] == "SENDING", sent
+        await fill_tracking(url, events)
+        await analyze(url)
+        timings = []
+        answer: dict[str, Any] = {}
+        for _ in range(runs + 2):
+            started = time.perf_counter()
+            answer = (
+                await client.post(graphql_url, json={"query": RESULTS, "variables": {"code": "BIG"}})
+            ).json()
+            timings.append((time.perf_counter() - started) * 1000)
+        timings = sorted(timings[2:])
+    return {
+        "recipients": recipients,
+        "campaign_events": events,
+        "send_campaign_ms": round(send_ms),
+        "results_ms_median": round(statistics.median(timings), 1),
+        "results_ms_max": round(timings[-1], 1),
+        "results": answer["data"]["campaign"]["results"],
+    }
+
+
 async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.to_thread(upgrade, url)
     await prepare(url)
     async with served(url) as (graphql_url, pid):
         result = await drive(graphql_url, pid, args.events, args.batch, args.concurrency)
     result["rows_in_table"] = await count_rows(url)
+    if args.results:
+        result["campaign_results"] = await bench_results(url, args.recipients, args.campaign_events, 20)
     return result
 
 
@@ -205,6 +388,10 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--results", action="store_true", help="also time sendCampaign and Campaign.results")
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--campaign-events", type=int, default=100_000)
+    parser.add_argument("--keep-database", action="store_true", help="leave the PostgreSQL database behind")
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     results: dict[str, Any] = {
@@ -222,7 +409,10 @@ async def main() -> None:
             url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
             results["postgresql"] = await bench(url, args)
         finally:
-            await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if args.keep_database:
+                results["kept_database"] = name
+            else:
+                await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(results, indent=2))
 
