@@ -192,6 +192,11 @@ VISIBILITY: dict[str, str] = {
         "staff and the asking reseller see every quote; a distributor's reps only their own"
     ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
+    # Marketing (resolvers/marketing/).
+    "Promotion (node)": "marketing staff any; a RESELLER_ADMIN the hub-wide ones and its stores'; null otherwise",
+    "Creative (node)": "its managers always; anyone while it is live, hub-wide or in an OPEN store",
+    "Campaign (campaign, campaigns, node)": "marketing staff any; a RESELLER_ADMIN its stores' ones; null otherwise",
+    "Campaign tracking links (`/r/`, `/o/`, `/u/`)": "anyone holding the signed token; a bad token is a 404",
 }
 """Object-level rules that resolvers apply with the `can_*` functions (listed in docs/permissions.md)."""
 

@@ -56,6 +56,9 @@ def test_worked_example_of_the_docs() -> None:
     assert pricing.promotion is not None and pricing.promotion.code == "TOOLS15"
     assert pricing.line_discounts == (1500, 0)
     assert price_cart(lines, "USD", [ten_percent], NOW).line_discounts == (1000, 128)
+    # 15.00 off ALL lines instead: 15.00 x 99.98 / 112.73 = 13.30 on DRILL-1, the remainder 1.70 on SCREW-9
+    fifteen_off_all = PromotionTerms(id=4, code="ALL15", scope="ALL", amount_off_minor=1500, currency="USD")
+    assert price_cart(lines, "USD", [fifteen_off_all], NOW).line_discounts == (1330, 170)
 
 
 def test_amount_off_is_spread_in_proportion_with_the_remainder_on_the_last_line_in_sku_order() -> None:
