@@ -302,3 +302,17 @@ async def test_send_refuses_unknown_codes(hub: Hub) -> None:
     body = await hub.post(SEND, {"code": "NONE"}, token=token)
     assert codes_of(body) == []
     assert [e["code"] for e in body["data"]["sendCampaign"]["userErrors"]] == ["NOT_FOUND"]
+
+
+async def test_the_campaign_loader_for_orders_answers_rows_in_key_order(hub: Hub) -> None:
+    from hub_graphql.context import build_context
+
+    _, store_id = await shop(hub)
+    first = await add_campaign(hub, store_id, "ONE")
+    second = await add_campaign(hub, store_id, "TWO")
+    context = build_context(hub.resources)
+    try:
+        rows = await context.loaders.marketing.campaign_by_id.load_many([second, 999, first])
+        assert [r.code if r else None for r in rows] == ["TWO", None, "ONE"]
+    finally:
+        await context.close()

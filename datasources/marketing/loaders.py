@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from datasources.db import RequestDatabase
-from datasources.loading import Loader
+from datasources.loading import Loader, one_per_key
 from datasources.marketing import campaigns, promotions
+from datasources.marketing.models import Campaign
 
 
 @dataclass
@@ -15,6 +18,8 @@ class MarketingLoaders:
     times_used_by_promotion_id: Loader
     """Orders placed with the promotion (cancelled ones left out)."""
     campaign_figures_by_id: Loader
+    campaign_by_id: Loader
+    """For `Order.campaign` (the orders' GraphQL type): the credited campaign's row, or None."""
     """A campaign's delivery, tracking and order figures (datasources/marketing/campaigns.py)."""
 
     @classmethod
@@ -27,7 +32,11 @@ class MarketingLoaders:
             found = await campaigns.campaign_figures(db, ids)
             return [found[i] for i in ids]
 
+        async def campaigns_by_ids(ids: Sequence[int]) -> Sequence[Campaign]:
+            return await db.scalars(select(Campaign).where(Campaign.id.in_(ids)))
+
         return cls(
             times_used_by_promotion_id=Loader(batch_load_fn=uses),
             campaign_figures_by_id=Loader(batch_load_fn=figures),
+            campaign_by_id=one_per_key(campaigns_by_ids, lambda c: c.id),
         )
