@@ -1,23 +1,22 @@
-"""The ASGI app: Starlette serving the GraphQL endpoint at /graphql, resources owned by the lifespan."""
+"""The ASGI app: Starlette serving the GraphQL endpoint and GraphiQL at /graphql, resources owned by the lifespan."""
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from hub_graphql.context import Context, build_context
+from hub_graphql.graphiql import GraphiQLFiles
 from hub_graphql.http import GraphQLOverHTTP
 from hub_graphql.marketing_http import marketing_routes
 from hub_graphql.resources import Resources, open_resources
@@ -26,15 +25,16 @@ from hub_graphql.settings import Settings
 
 log = logging.getLogger("hub")
 
-EXAMPLES_FILE = Path(__file__).parent / "static" / "examples.graphql"
-
 
 class HubGraphQL(GraphQLOverHTTP, GraphQL):
-    """strawberry's ASGI app with the hub's context, error logging and GraphiQL examples."""
+    """strawberry's ASGI app with the hub's context, error logging and its own GraphiQL page."""
 
-    def __init__(self, resources_holder: dict[str, Resources], **kwargs: Any) -> None:
+    def __init__(
+        self, resources_holder: dict[str, Resources], graphiql: GraphiQLFiles, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._holder = resources_holder
+        self._graphiql = graphiql
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context = build_context(self._holder["resources"], request=request, response=response)
@@ -42,13 +42,8 @@ class HubGraphQL(GraphQLOverHTTP, GraphQL):
         return context
 
     async def render_graphql_ide(self, request: Any) -> Response:
-        html = self.graphql_ide_html
-        examples = EXAMPLES_FILE.read_text(encoding="utf-8")
-        # GraphiQL opens with the example operations in its editor, ready to run.
-        start = html.index("const EXAMPLE_QUERY = `")
-        end = html.index("`;", start)
-        html = html[:start] + f"const EXAMPLE_QUERY = {json.dumps(examples)}" + html[end + 1 :]
-        return HTMLResponse(html)
+        # Not strawberry's page, which loads React and GraphiQL from a public CDN.
+        return self._graphiql.page()
 
 
 async def _close_context(request: Request) -> None:
@@ -79,8 +74,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the hub; the engine, session factory and HTTP client live as long as the app's lifespan."""
     settings = settings or Settings()
     holder: dict[str, Resources] = {}
+    graphiql = GraphiQLFiles(settings.web_modules_dir)
     graphql_app = HubGraphQL(
-        holder, schema=build_schema(settings), graphql_ide="graphiql", allow_queries_via_get=True
+        holder,
+        graphiql,
+        schema=build_schema(settings),
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
     )
 
     async def graphql_endpoint(request: Request) -> Response:
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/", root),
+            *graphiql.routes(),
             *marketing_routes(lambda: holder["resources"]),
         ],
         lifespan=lifespan,

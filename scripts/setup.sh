@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sourced by serve.sh and test.sh: makes .venv with Python 3.11+ and installs the hub, once per pyproject change.
+# Sourced by serve.sh and test.sh: makes .venv with Python 3.11+ and installs the hub, once per pyproject change,
+# and GraphiQL's npm packages into web/node_modules, once per web/package-lock.json change.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-}"
@@ -19,4 +20,20 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test]"
   echo "$want" > "$stamp"
+fi
+# GraphiQL's files (web/package.json): `npm ci` once per lock file change, when Node.js 20+ is here.
+# Without them the hub still serves; its page at /graphql says what to install.
+web_stamp="web/node_modules/.hub-installed"
+web_want="$(sha256sum web/package-lock.json | cut -d' ' -f1)"
+if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
+  if command -v npm >/dev/null 2>&1 &&
+     node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+    if (cd web && npm ci --no-audit --no-fund --loglevel=error); then
+      echo "$web_want" > "$web_stamp"
+    else
+      echo "npm ci in web/ failed: GraphiQL's page will say its files are missing." >&2
+    fi
+  else
+    echo "Node.js 20+ is not installed: GraphiQL's files are not (the page at /graphql says so)." >&2
+  fi
 fi

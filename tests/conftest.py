@@ -15,6 +15,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import event, make_url, text
@@ -24,6 +25,11 @@ from datasources.migrate import upgrade
 from datasources.models import metadata
 from hub_graphql.settings import Settings
 from tests.harness import Hub, QueryCounter, open_hub
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from tests.browser import Tab
 
 STRICT = os.environ.get("HUB_TEST_STRICT") == "1"
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
@@ -108,6 +114,56 @@ def count_queries(hub: Hub) -> QueryCounter:
     counter = QueryCounter()
     event.listen(hub.resources.engine.sync_engine, "before_cursor_execute", counter.listener)
     return counter
+
+
+# ---------------------------------------------------------------- browsers (tests/browser.py)
+
+
+@pytest.fixture(scope="session")
+def sample_hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real hub process (`hub serve`) on a SQLite database seeded with the sample; its base URL.
+
+    Shared by the whole run: a browser test that writes makes data of its own, not sample rows others read.
+    """
+    from tests.browser import sample_hub
+
+    with sample_hub(tmp_path_factory.mktemp("sample-hub")) as base_url:
+        yield base_url
+
+
+# Module scope, not session: while Playwright's sync API runs, it leaves its event loop marked as
+# running on the main thread, which stops every asyncio test after it. So a module of browser tests
+# holds only sync tests, and its browser is gone before the next module starts.
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium (PLAYWRIGHT_CHROMIUM_EXECUTABLE, or `chromium` on the PATH), headless."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from tests.browser import chromium_executable, launch_chromium
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed: run ./scripts/setup.sh")
+    executable = chromium_executable()
+    if executable is None:
+        skip_or_fail("no Chromium: `apt-get install chromium` or set PLAYWRIGHT_CHROMIUM_EXECUTABLE")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, executable)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def tab(chromium: Browser) -> Iterator[Tab]:
+    """A page in a fresh browser context; requests to other hosts than loopback are recorded and refused."""
+    from tests.browser import open_tab
+
+    opened = open_tab(chromium)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 __all__ = ["skip_or_fail", "text"]

@@ -82,7 +82,7 @@ def test_the_project_copies_of_the_contracts_are_current(copy: Path, name: str) 
 def test_the_graphiql_examples_are_valid_operations() -> None:
     from graphql import validate
 
-    from hub_graphql.app import EXAMPLES_FILE
+    from hub_graphql.graphiql import EXAMPLES_FILE
     from hub_graphql.schema import build_schema
 
     document = parse(EXAMPLES_FILE.read_text(encoding="utf-8"))
