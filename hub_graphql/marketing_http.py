@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from datasources.db import standalone_database
+from hub_graphql.client_address import client_address
 from hub_graphql.resources import Resources
 from resolvers.errors import HubError
 from resolvers.marketing import activity, campaigns
@@ -39,6 +40,28 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+RECORD_ACTIVITY = "Mutation.recordActivity"
+
+
+async def rate_limited(request: Request, resources: Resources) -> Response | None:
+    """The beacon counts against recordActivity's rate limit (resolvers/limits.py): one limit for both forms.
+
+    None when the call may go on; a 429 with Retry-After when the address is over the limit.
+    """
+    limits = resources.rate_limits
+    rule = limits.rule_for(RECORD_ACTIVITY)
+    if rule is None:
+        return None
+    address = client_address(request, resources.settings.trusted_proxies)
+    try:
+        await limits.admit(RECORD_ACTIVITY, rule, address, {})
+    except HubError as refusal:
+        retry_after = (refusal.extensions or {}).get("retryAfter")
+        headers = {"retry-after": str(retry_after)} if isinstance(retry_after, int) else None
+        return PlainTextResponse(refusal.message, status_code=429, headers=headers)
+    return None
+
+
 def beacon_route(resources_of: ResourcesOf) -> Route:
     """`POST /activity`: the JSON of recordActivity's argument (`{"events": [...]}`), answered 204.
 
@@ -46,10 +69,14 @@ def beacon_route(resources_of: ResourcesOf) -> Route:
     content type is taken here (this route is not a GraphQL endpoint and changes nothing of anyone's
     account, so the GraphQL endpoint's refusal of text/plain bodies has nothing to guard). Bad events
     are dropped as recordActivity drops them; a body that is not such JSON, or more than 100 events,
-    is a 400, and a body over 128 KiB a 413.
+    is a 400, and a body over 128 KiB a 413. It counts against recordActivity's rate limit per client
+    address (429 with Retry-After past it).
     """
 
     async def beacon(request: Request) -> Response:
+        refused = await rate_limited(request, resources_of())
+        if refused is not None:
+            return refused
         try:
             raw = await read_capped(request, BEACON_MAX_BYTES)
         except BodyTooLarge:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from hub_graphql.settings import Settings
 from tests.harness import Hub, QueryCounter, codes_of
 from tests.marketing_factory import add_campaign, add_events, add_order, events, shop
 from tests.stores_factory import add_store
@@ -207,3 +208,19 @@ async def test_reseller_activity_refuses_an_empty_range_and_an_unknown_reseller(
         token=token,
     )
     assert codes_of(body) == ["BAD_USER_INPUT"]
+
+
+async def test_the_beacon_and_record_activity_share_one_rate_limit(settings: Settings) -> None:
+    from tests.harness import open_hub
+
+    limited = settings.model_copy(update={"rate_limits": ["recordActivity=3/60"]})
+    async with open_hub(limited) as hub:
+        await shop(hub)
+        body = json.dumps({"events": [event()]})
+        assert (await hub.post(RECORD, {"events": [event()]}))["data"]["recordActivity"]["accepted"] == 1
+        assert (await hub.client.post("/activity", content=body)).status_code == 204
+        assert (await hub.post(RECORD, {"events": [event()]}))["data"]["recordActivity"]["accepted"] == 1
+        refused = await hub.client.post("/activity", content=body)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert codes_of(await hub.post(RECORD, {"events": [event()]})) == ["RATE_LIMITED"]
+        assert len(await events(hub)) == 3
