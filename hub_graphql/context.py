@@ -12,10 +12,12 @@ from starlette.requests import HTTPConnection
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
 from datasources.marketing.loaders import MarketingLoaders
+from datasources.orders.loaders import OrderLoaders
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
 from datasources.partners.queries import hub_policy
+from datasources.plaza.loaders import PlazaLoaders
 from datasources.quotes.loaders import QuoteLoaders
 from datasources.quotes.state import quote_state
 from datasources.stores.loaders import StoreLoaders
@@ -32,6 +34,8 @@ class Loaders:
     partners: PartnerLoaders
     quotes: QuoteLoaders
     stores: StoreLoaders
+    plaza: PlazaLoaders
+    orders: OrderLoaders
     marketing: MarketingLoaders
 
     @classmethod
@@ -46,6 +50,8 @@ class Loaders:
                 EndpointPolicy.of(resources.settings.env, resources.settings.quote_endpoint_allowlist),
             ),
             stores=StoreLoaders.create(db),
+            plaza=PlazaLoaders.create(db),
+            orders=OrderLoaders.create(db),
             marketing=MarketingLoaders.create(db),
         )
 
@@ -115,6 +121,10 @@ class Context:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def stop(self) -> None:
+        """The request ran past its time limit: stop its database work, roll it back and close."""
+        await self.db.stop()
 
 
 def bearer_token(connection: HTTPConnection | None) -> str | None:

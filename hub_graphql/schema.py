@@ -10,6 +10,7 @@ from graphql import GraphQLError, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
+    MaxTokensLimiter,
     ParserCache,
     ValidationCache,
 )
@@ -18,9 +19,10 @@ from strawberry.extensions.max_aliases import create_validator as alias_validato
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.config import StrawberryConfig
 
+from hub_graphql.cost import query_cost_limiter
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, marketing, partners, quotes, stores
+from hub_graphql.types import catalog, marketing, orders, partners, plaza, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -30,6 +32,8 @@ NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **partners.NODE_RESOLVERS,
     **stores.NODE_RESOLVERS,
     **quotes.NODE_RESOLVERS,
+    **plaza.NODE_RESOLVERS,
+    **orders.NODE_RESOLVERS,
     **marketing.NODE_RESOLVERS,
 }
 
@@ -51,6 +55,8 @@ class Query(
     partners.PartnersQuery,
     stores.StoresQuery,
     quotes.QuotesQuery,
+    plaza.PlazaQuery,
+    orders.OrdersQuery,
     marketing.MarketingQuery,
 ):
     pass
@@ -62,6 +68,8 @@ class Mutation(
     catalog.CatalogMutation,
     stores.StoresMutation,
     quotes.QuotesMutation,
+    plaza.PlazaMutation,
+    orders.OrdersMutation,
     marketing.MarketingMutation,
 ):
     pass
@@ -94,7 +102,10 @@ class _Limits(AddValidationRules):
         super().__init__(rules)
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
+def build_schema(
+    settings: Settings | None = None, *, query: type = Query, mutation: type = Mutation
+) -> strawberry.federation.Schema:
+    """The hub's schema with its limits; `query` and `mutation` let tests add fields of their own."""
     settings = settings or Settings()
     limit_rules: list[type[ValidationRule]] = [
         depth_validator(settings.max_query_depth, None),
@@ -103,16 +114,19 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
     # Factories, so each request gets fresh extension instances (the caches live at module level).
     extensions: list[object] = [
         lambda: _Limits(limit_rules),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # After validation, before execution (it needs the variables): docs/operations.md, "Limits".
+        query_cost_limiter(settings.max_query_cost),
         lambda: MaskErrors(should_mask_error=_should_mask),
         PartialResults,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     return HubSchema(
-        query=Query,
-        mutation=Mutation,
+        query=query,
+        mutation=mutation,
         types=[
             catalog.Product,
             catalog.Category,
