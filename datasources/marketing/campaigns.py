@@ -21,7 +21,7 @@ from datasources.marketing.models import (
 )
 from datasources.orders.models import Order
 from datasources.outbox.models import OutboxMessage
-from datasources.outbox.queue import EMAIL, EMAIL_MAX_ATTEMPTS
+from datasources.outbox.queue import EMAIL, EMAIL_MAX_ATTEMPTS, ring_after_commit
 
 Database = AsyncSession | RequestDatabase
 
@@ -121,6 +121,7 @@ async def enqueue_campaign_emails(
         )
         .scalar_subquery()
     )
+    ring_after_commit(session)
     await session.execute(
         update(CampaignRecipient)
         .where(CampaignRecipient.campaign_id == campaign_id)
