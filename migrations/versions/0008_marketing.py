@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0008_marketing"
 down_revision: str | None = "0007_commerce"
 branch_labels: str | Sequence[str] | None = None
