@@ -31,6 +31,7 @@ from hub_graphql.body_limit import BodySizeLimit
 from hub_graphql.context import Context, build_context
 from hub_graphql.graphiql import GraphiQLFiles
 from hub_graphql.http import GraphQLOverHTTP, json_response, media_type_of
+from hub_graphql.marketing_http import marketing_routes
 from hub_graphql.metrics import SHARED_KEY as METRICS_KEY
 from hub_graphql.metrics import HubMetrics, metrics_response
 from hub_graphql.persisted_queries import PersistedQueries, load_manifest
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
             Route("/metrics", metrics_endpoint),
             Route("/", root),
             *graphiql.routes(),
+            *marketing_routes(lambda: holder["resources"]),
         ],
         lifespan=lifespan,
     )

@@ -73,6 +73,8 @@ CATALOG_WRITERS = ("SITE_ADMIN", "CATALOG_MANAGER")
 CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
 STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
 OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
+MARKETING_MANAGERS = ("SITE_ADMIN", "MARKETING_MANAGER", "RESELLER_ADMIN")
+OWN_MARKETING = "marketing staff hub-wide and for any store; a RESELLER_ADMIN for its own stores only"
 OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
 OWN_PURCHASE_ORDERS = (
     "a RESELLER_ADMIN its reseller's orders, a DISTRIBUTOR_REP those sent to its distributor"
@@ -87,6 +89,10 @@ OWN_ORDERS = "a RESELLER_ADMIN only the orders of its own reseller's stores"
 CART_HOLDERS = "whoever holds a store cart's id"
 CART_READERS = "a store cart for whoever holds its id; a plaza cart for its reseller's users and staff"
 OWN_PLAZA_CART = "its own reseller's plaza cart"
+REPORT_STAFF = frozenset({"SITE_ADMIN", "CHANNEL_MANAGER", "MARKETING_MANAGER"})
+"""Staff who see the business results of every reseller and store."""
+REPORT_STAFF_NAMES = tuple(sorted(REPORT_STAFF))
+OWN_REPORTS = "a RESELLER_ADMIN only its own reseller and stores (naming none means its own)"
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
@@ -187,6 +193,44 @@ OPERATIONS: dict[str, Rule] = {
         "RESELLER_ADMIN", approved_reseller=True, note="an ACCEPTED quote of its own reseller"
     ),
     "Mutation.removePlazaCartLine": roles("RESELLER_ADMIN", approved_reseller=True, note=OWN_PLAZA_CART),
+    # ---------------------------------------------------------------- business results (reports)
+    # Report staff over any reseller or store; a RESELLER_ADMIN over its own (can_report_on_reseller).
+    "Query.salesReport": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandForecast": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandPlan": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Mutation.requestQuoteFromDemandPlan": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's plan, as requestQuote"
+    ),
+    # ---------------------------------------------------------------- marketing (resolvers/marketing/)
+    # Marketing staff (SITE_ADMIN, MARKETING_MANAGER) hub-wide and in every store; a RESELLER_ADMIN in its
+    # own stores (resolvers.marketing.common.manages_reseller_marketing).
+    "Mutation.recordActivity": Rule(audience=Audience.PUBLIC, note="storefronts; events of OPEN stores only"),
+    "Query.resellerActivity": roles(
+        "SITE_ADMIN",
+        "CHANNEL_MANAGER",
+        "MARKETING_MANAGER",
+        "RESELLER_ADMIN",
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its own reseller only",
+    ),
+    "Query.spot": Rule(audience=Audience.PUBLIC, note="live creatives of OPEN stores only"),
+    "Mutation.upsertCreative": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Mutation.upsertPromotion": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Query.promotions": roles(
+        *MARKETING_MANAGERS,
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its stores' promotions and the hub-wide ones (read-only)",
+    ),
+    "Mutation.createCampaign": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Mutation.sendCampaign": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Query.campaigns": roles(
+        *MARKETING_MANAGERS, approved_reseller=True, note="a RESELLER_ADMIN its stores' ones"
+    ),
+    "Query.campaign": roles(
+        *MARKETING_MANAGERS,
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its stores' ones (null for others)",
+    ),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -206,12 +250,21 @@ VISIBILITY: dict[str, str] = {
     "PurchaseOrder (root fields, node)": (
         "staff, the reseller's own users, and the reps of the distributor it was sent to; null otherwise"
     ),
+    "Business results (salesReport, demandForecast, demandPlan: resellerCode, storeSlug)": (
+        "SITE_ADMIN, CHANNEL_MANAGER and MARKETING_MANAGER any reseller or store (or all); a RESELLER_ADMIN "
+        "its own, naming none means its own, naming another's is FORBIDDEN"
+    ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
     "Order (root fields, node, checkout's payload)": (
         "SITE_ADMIN, CHANNEL_MANAGER, CUSTOMER_SERVICE and the store's own RESELLER_ADMIN; null for "
         "everyone else (the customer sees the order once, in checkout's payload, without notes)"
     ),
     "Cart (root field, node)": "a STORE cart: whoever holds its id; a PLAZA cart: its reseller's users and staff",
+    # Marketing (resolvers/marketing/).
+    "Promotion (node)": "marketing staff any; a RESELLER_ADMIN the hub-wide ones and its stores'; null otherwise",
+    "Creative (node)": "its managers always; anyone while it is live, hub-wide or in an OPEN store",
+    "Campaign (campaign, campaigns, node)": "marketing staff any; a RESELLER_ADMIN its stores' ones; null otherwise",
+    "Campaign tracking links (`/r/`, `/o/`, `/u/`)": "anyone holding the signed token; a bad token is a 404",
 }
 """Object-level rules that resolvers apply with the `can_*` functions (listed in docs/permissions.md)."""
 
@@ -355,6 +408,16 @@ def can_see_plaza_cart(viewer: Viewer | None, reseller_id: int | None) -> bool:
     return viewer is not None and (
         viewer.is_staff or (reseller_id is not None and viewer.reseller_id == reseller_id)
     )
+
+
+def can_report_on_reseller(viewer: Viewer | None, reseller_id: int | None) -> bool:
+    """Sales reports, forecasts and plans of a reseller (None: of every reseller): report staff any,
+    a RESELLER_ADMIN only its own."""
+    if viewer is None:
+        return False
+    if viewer.has_any(REPORT_STAFF):
+        return True
+    return "RESELLER_ADMIN" in viewer.roles and reseller_id is not None and viewer.reseller_id == reseller_id
 
 
 # ---------------------------------------------------------------- docs/permissions.md
