@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -19,6 +18,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from hub_graphql.cost import query_cost_limiter
+from hub_graphql.database_errors import HubMaskErrors, log_unavailable
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
 from hub_graphql.types import catalog, partners, quotes, stores
@@ -66,7 +66,9 @@ class HubSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # The hub's own errors (bad input, sign-in, permissions) are answers, not incidents: log the rest.
         unexpected = [
-            e for e in errors if not isinstance(e.original_error, GraphQLError) and e.original_error
+            e
+            for e in log_unavailable(errors)
+            if not isinstance(e.original_error, GraphQLError) and e.original_error
         ]
         super().process_errors(unexpected, execution_context)
 
@@ -85,7 +87,8 @@ def build_schema(
         lambda: ValidationCache(maxsize=512),
         # After validation, before execution (it needs the variables): docs/operations.md, "Limits".
         query_cost_limiter(settings.max_query_cost),
-        lambda: MaskErrors(should_mask_error=_should_mask),
+        # Also answers a lost database as SERVICE_UNAVAILABLE (hub_graphql/database_errors.py).
+        lambda: HubMaskErrors(should_mask_error=_should_mask),
         PartialResults,
     ]
     if not settings.introspection_enabled:
