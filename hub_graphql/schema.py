@@ -21,6 +21,7 @@ from hub_graphql.cost import query_cost_limiter
 from hub_graphql.database_errors import HubMaskErrors, log_unavailable
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
+from hub_graphql.text_input import UnstorableText
 from hub_graphql.types import catalog, partners, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
@@ -85,6 +86,8 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # Before execution: no NUL or lone surrogate in any string argument (found by the fuzz run).
+        UnstorableText,
         # After validation, before execution (it needs the variables): docs/operations.md, "Limits".
         query_cost_limiter(settings.max_query_cost),
         # Also answers a lost database as SERVICE_UNAVAILABLE (hub_graphql/database_errors.py).

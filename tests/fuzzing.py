@@ -46,7 +46,7 @@ ODD_DECIMALS = (
     *("NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-1e-999999", "0E-1000", "1e30"),
     *("12.345678901234567890", "-0", "0.005", "999999999999999999999999.99"),
 )
-MIN_EXAMPLES, MAX_EXAMPLES = 3, 200
+MAX_EXAMPLES = 200
 REQUEST_TIMEOUT_SECONDS = 30.0
 
 
@@ -143,10 +143,10 @@ def fuzz_operations(
 ) -> tuple[list[Finding], Tally]:
     """Fuzz every operation of `schema` as one caller within `budget_seconds`; the findings and a tally.
 
-    The budget is shared out as the run goes: each operation gets the time left divided by the
-    operations left, and as many examples as the requests so far say fit in it (at least
-    MIN_EXAMPLES). An operation the caller is refused at the door (FORBIDDEN, UNAUTHENTICATED)
-    gets a few examples only, leaving its time to the operations the caller may run.
+    Each operation is first probed with a few examples: one the caller is refused at the door
+    (FORBIDDEN, UNAUTHENTICATED) is left there, its time going to the operations the caller may
+    run (the guard is one place, tested on its own). The others get the time left divided by the
+    operations left, in as many examples as the probe's pace says fit (at most `max_examples`).
     """
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     session = requests.Session()
@@ -156,75 +156,82 @@ def fuzz_operations(
     started = time.monotonic()
     deadline = started + budget_seconds
     for index, operation in enumerate(operations):
-        now = time.monotonic()
-        share = max(deadline - now, 0.0) / (len(operations) - index)
-        per_request = (now - started) / tally.requests if tally.requests else 0.05
-        examples = max(MIN_EXAMPLES, min(max_examples, int(share / per_request)))
-        finding = _fuzz_operation(operation, session, headers, tally, examples, now + share)
+        fuzzer = _OperationFuzzer(operation, session, headers, tally)
+        probe_started = time.monotonic()
+        finding = fuzzer.run(DOOR_REFUSALS_BEFORE_MOVING_ON, deadline=float("inf"))
+        if finding is None and fuzzer.past_the_door:
+            pace = (time.monotonic() - probe_started) / DOOR_REFUSALS_BEFORE_MOVING_ON
+            share = max(deadline - time.monotonic(), 0.0) / (len(operations) - index)
+            examples = min(max_examples, int(share / pace))
+            if examples > 0:
+                finding = fuzzer.run(examples, deadline=time.monotonic() + share)
         if finding is not None:
             findings.append(finding)
     tally.seconds = time.monotonic() - started
     return findings, tally
 
 
-def _fuzz_operation(
-    operation: Any,
-    session: requests.Session,
-    headers: dict[str, str],
-    tally: Tally,
-    examples: int,
-    deadline: float,
-) -> Finding | None:
-    """Up to `examples` generated calls of one operation until `deadline`; the (shrunk) finding, if any."""
-    door_refusals = 0
-    past_the_door = False
-    failing: list[tuple[Any, list[str]]] = []
+class _OperationFuzzer:
+    """Generated calls of one operation, as one caller; remembers whether any got past the guard."""
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-    )
-    @given(case=operation.as_strategy(GenerationMode.POSITIVE))
-    def run(case: Any) -> None:
-        nonlocal door_refusals, past_the_door
-        # While a finding is being shrunk every replay runs, whatever the budget says.
-        if not failing and (
-            time.monotonic() > deadline
-            or (not past_the_door and door_refusals >= DOOR_REFUSALS_BEFORE_MOVING_ON)
-        ):
-            return
-        response = case.call(session=session, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS)
-        tally.requests += 1
+    def __init__(
+        self, operation: Any, session: requests.Session, headers: dict[str, str], tally: Tally
+    ) -> None:
+        self.operation = operation
+        self.session = session
+        self.headers = headers
+        self.tally = tally
+        self.past_the_door = False
+        self.strategy = operation.as_strategy(GenerationMode.POSITIVE)
+
+    def run(self, examples: int, *, deadline: float) -> Finding | None:
+        """Up to `examples` calls until `deadline`; the finding (shrunk by hypothesis), if any."""
+        failing: list[tuple[Any, list[str]]] = []
+
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
+        @given(case=self.strategy)
+        def run(case: Any) -> None:
+            # While a finding is being shrunk every replay runs, whatever the budget says.
+            if not failing and time.monotonic() > deadline:
+                return
+            problems = self.call(case)
+            if problems:
+                failing.append((case, problems))
+                raise HubFinding("; ".join(problems))
+
+        try:
+            run()
+        except HubFinding:
+            case, problems = failing[-1]  # the last failing example is the one hypothesis shrank to
+            return Finding(self.operation.label, "; ".join(problems), _document(case))
+        return None
+
+    def call(self, case: Any) -> list[str]:
+        """Send one generated operation; what is wrong with the answer."""
+        response = case.call(session=self.session, headers=self.headers, timeout=REQUEST_TIMEOUT_SECONDS)
+        self.tally.requests += 1
         codes = _codes(response.text)
         for code in codes:
-            tally.codes[code] = tally.codes.get(code, 0) + 1
-        if codes and set(codes) <= REFUSED_AT_THE_DOOR:
-            door_refusals += 1
-        else:
-            past_the_door = True
-            tally.operations_past_the_door.add(operation.label)
+            self.tally.codes[code] = self.tally.codes.get(code, 0) + 1
+        if not codes or not set(codes) <= REFUSED_AT_THE_DOOR:
+            self.past_the_door = True
+            self.tally.operations_past_the_door.add(self.operation.label)
         problems = problems_in(response.status_code, response.text)
         if not problems:
             try:
-                # schemathesis' response conformance check for GraphQL: a JSON object, no null
+                # schemathesis' response conformance check for GraphQL: a JSON object, and no null
                 # where the schema promises a value.
                 case.operation.validate_response(response, case=case)
             except AssertionError as failure:
                 problems = [f"the answer breaks the schema: {failure}"]
-        if problems:
-            failing.append((case, problems))
-            raise HubFinding("; ".join(problems))
-
-    try:
-        run()
-    except HubFinding:
-        case, problems = failing[-1]  # the last failing example is the one hypothesis shrank to
-        return Finding(operation.label, "; ".join(problems), _document(case))
-    return None
+        return problems
 
 
 def _codes(text: str) -> list[str]:
