@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings, deliver=True) as resources:
             holder["resources"] = resources
             with startup_objects_frozen():
                 yield

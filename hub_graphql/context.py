@@ -11,10 +11,12 @@ from starlette.requests import HTTPConnection
 
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
+from datasources.orders.loaders import OrderLoaders
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
 from datasources.partners.queries import hub_policy
+from datasources.plaza.loaders import PlazaLoaders
 from datasources.quotes.loaders import QuoteLoaders
 from datasources.quotes.state import quote_state
 from datasources.stores.loaders import StoreLoaders
@@ -31,6 +33,8 @@ class Loaders:
     partners: PartnerLoaders
     quotes: QuoteLoaders
     stores: StoreLoaders
+    plaza: PlazaLoaders
+    orders: OrderLoaders
 
     @classmethod
     def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
@@ -44,6 +48,8 @@ class Loaders:
                 EndpointPolicy.of(resources.settings.env, resources.settings.quote_endpoint_allowlist),
             ),
             stores=StoreLoaders.create(db),
+            plaza=PlazaLoaders.create(db),
+            orders=OrderLoaders.create(db),
         )
 
     def clear_all(self) -> None:

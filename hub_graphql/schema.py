@@ -22,7 +22,7 @@ from hub_graphql.database_errors import HubMaskErrors, log_unavailable
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
 from hub_graphql.text_input import UnstorableText
-from hub_graphql.types import catalog, partners, quotes, stores
+from hub_graphql.types import catalog, orders, partners, plaza, quotes, reports, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -32,6 +32,8 @@ NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **partners.NODE_RESOLVERS,
     **stores.NODE_RESOLVERS,
     **quotes.NODE_RESOLVERS,
+    **plaza.NODE_RESOLVERS,
+    **orders.NODE_RESOLVERS,
 }
 
 
@@ -46,13 +48,28 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery, stores.StoresQuery, quotes.QuotesQuery):
+class Query(
+    NodeQuery,
+    catalog.CatalogQuery,
+    partners.PartnersQuery,
+    stores.StoresQuery,
+    quotes.QuotesQuery,
+    plaza.PlazaQuery,
+    orders.OrdersQuery,
+    reports.ReportsQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    partners.PartnersMutation, catalog.CatalogMutation, stores.StoresMutation, quotes.QuotesMutation
+    partners.PartnersMutation,
+    catalog.CatalogMutation,
+    stores.StoresMutation,
+    quotes.QuotesMutation,
+    plaza.PlazaMutation,
+    orders.OrdersMutation,
+    reports.ReportsMutation,
 ):
     pass
 

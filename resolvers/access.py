@@ -74,6 +74,23 @@ CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
 STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
 OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
 OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
+OWN_PURCHASE_ORDERS = (
+    "a RESELLER_ADMIN its reseller's orders, a DISTRIBUTOR_REP those sent to its distributor"
+)
+ANSWERS_PURCHASE_ORDERS = (
+    "a DISTRIBUTOR_REP for orders sent to its distributor; a SITE_ADMIN for any (a distributor that answered "
+    "by phone), recorded as who answered; only while SUBMITTED"
+)
+ORDER_STAFF = ("CHANNEL_MANAGER", "CUSTOMER_SERVICE", "SITE_ADMIN")
+ORDER_SERVICE = ("CUSTOMER_SERVICE", "SITE_ADMIN")
+OWN_ORDERS = "a RESELLER_ADMIN only the orders of its own reseller's stores"
+CART_HOLDERS = "whoever holds a store cart's id"
+CART_READERS = "a store cart for whoever holds its id; a plaza cart for its reseller's users and staff"
+OWN_PLAZA_CART = "its own reseller's plaza cart"
+REPORT_STAFF = frozenset({"SITE_ADMIN", "CHANNEL_MANAGER", "MARKETING_MANAGER"})
+"""Staff who see the business results of every reseller and store."""
+REPORT_STAFF_NAMES = tuple(sorted(REPORT_STAFF))
+OWN_REPORTS = "a RESELLER_ADMIN only its own reseller and stores (naming none means its own)"
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
@@ -143,6 +160,45 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.respondToQuoteRequest": roles(
         "DISTRIBUTOR_REP", note="for its own distributor, on requests sent to it"
     ),
+    # Commerce Plaza purchase orders (resolvers/plaza.py): a reseller sees its own, a distributor's reps
+    # those sent to it, staff all; a distributor's reps answer them in its proxy store.
+    "Query.purchaseOrders": roles(
+        *STAFF_NAMES, "RESELLER_ADMIN", "DISTRIBUTOR_REP", note=OWN_PURCHASE_ORDERS
+    ),
+    "Query.purchaseOrder": roles(*STAFF_NAMES, "RESELLER_ADMIN", "DISTRIBUTOR_REP", note=OWN_PURCHASE_ORDERS),
+    "Mutation.submitPlazaCart": roles("RESELLER_ADMIN", approved_reseller=True, note="its own plaza cart"),
+    "Mutation.confirmPurchaseOrder": roles("SITE_ADMIN", "DISTRIBUTOR_REP", note=ANSWERS_PURCHASE_ORDERS),
+    "Mutation.rejectPurchaseOrder": roles("SITE_ADMIN", "DISTRIBUTOR_REP", note=ANSWERS_PURCHASE_ORDERS),
+    # Carts, checkout and orders: a store cart is reached by its unguessable id alone; orders are seen
+    # and served by the hub's order staff and by the store's own reseller (can_see_order, can_*_order).
+    "Query.cart": Rule(audience=Audience.PUBLIC, note=CART_READERS),
+    "Mutation.createCart": Rule(audience=Audience.PUBLIC, note="for an OPEN store"),
+    "Mutation.addCartLines": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
+    "Mutation.updateCartLine": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
+    "Mutation.checkout": Rule(
+        audience=Audience.PUBLIC, note=CART_HOLDERS + "; a signed-in staff user is recorded as placedBy"
+    ),
+    "Query.order": roles(*ORDER_STAFF, "RESELLER_ADMIN", note=OWN_ORDERS),
+    "Query.orders": roles(*ORDER_STAFF, "RESELLER_ADMIN", note=OWN_ORDERS),
+    "Mutation.fulfillOrder": roles(*ORDER_STAFF, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS),
+    "Mutation.cancelOrder": roles(*ORDER_SERVICE, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS),
+    "Mutation.addOrderNote": roles(*ORDER_SERVICE, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS),
+    "Mutation.resendOrderConfirmation": roles(
+        *ORDER_SERVICE, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS
+    ),
+    "Query.plazaCart": roles("RESELLER_ADMIN", approved_reseller=True, note=OWN_PLAZA_CART),
+    "Mutation.addQuoteToPlazaCart": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="an ACCEPTED quote of its own reseller"
+    ),
+    "Mutation.removePlazaCartLine": roles("RESELLER_ADMIN", approved_reseller=True, note=OWN_PLAZA_CART),
+    # ---------------------------------------------------------------- business results (reports)
+    # Report staff over any reseller or store; a RESELLER_ADMIN over its own (can_report_on_reseller).
+    "Query.salesReport": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandForecast": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandPlan": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Mutation.requestQuoteFromDemandPlan": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's plan, as requestQuote"
+    ),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -159,7 +215,19 @@ VISIBILITY: dict[str, str] = {
     "DistributorQuote (QuoteRequest.quotes, comparison, node)": (
         "staff and the asking reseller see every quote; a distributor's reps only their own"
     ),
+    "PurchaseOrder (root fields, node)": (
+        "staff, the reseller's own users, and the reps of the distributor it was sent to; null otherwise"
+    ),
+    "Business results (salesReport, demandForecast, demandPlan: resellerCode, storeSlug)": (
+        "SITE_ADMIN, CHANNEL_MANAGER and MARKETING_MANAGER any reseller or store (or all); a RESELLER_ADMIN "
+        "its own, naming none means its own, naming another's is FORBIDDEN"
+    ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
+    "Order (root fields, node, checkout's payload)": (
+        "SITE_ADMIN, CHANNEL_MANAGER, CUSTOMER_SERVICE and the store's own RESELLER_ADMIN; null for "
+        "everyone else (the customer sees the order once, in checkout's payload, without notes)"
+    ),
+    "Cart (root field, node)": "a STORE cart: whoever holds its id; a PLAZA cart: its reseller's users and staff",
 }
 """Object-level rules that resolvers apply with the `can_*` functions (listed in docs/permissions.md)."""
 
@@ -235,6 +303,22 @@ def can_refresh_quotes(viewer: Viewer | None, reseller_id: int) -> bool:
     )
 
 
+def can_see_purchase_order(viewer: Viewer | None, reseller_id: int, distributor_id: int) -> bool:
+    """A purchase order: staff, the ordering reseller's users, and the reps of the distributor it went to."""
+    if viewer is None:
+        return False
+    return viewer.is_staff or viewer.reseller_id == reseller_id or viewer.distributor_id == distributor_id
+
+
+def can_answer_purchase_order(viewer: Viewer | None, distributor_id: int) -> bool:
+    """Confirm or reject in the proxy store: the distributor's own reps, or a site administrator for it."""
+    if viewer is None:
+        return False
+    if "SITE_ADMIN" in viewer.roles:
+        return True
+    return "DISTRIBUTOR_REP" in viewer.roles and viewer.distributor_id == distributor_id
+
+
 def can_see_store(
     viewer: Viewer | None, reseller_id: int, store_status: str, reseller_status: str | None
 ) -> bool:
@@ -251,6 +335,52 @@ def can_manage_store(viewer: Viewer | None, reseller_id: int) -> bool:
     if viewer.has_any(frozenset({"SITE_ADMIN", "CHANNEL_MANAGER"})):
         return True
     return "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id and viewer.reseller_approved
+
+
+def can_see_order(viewer: Viewer | None, reseller_id: int) -> bool:
+    """An order: the hub's order staff (SITE_ADMIN, CHANNEL_MANAGER, CUSTOMER_SERVICE) and the store's
+    own RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset(ORDER_STAFF)) or (
+        "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id
+    )
+
+
+def _own_approved_reseller(viewer: Viewer, reseller_id: int) -> bool:
+    return "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id and viewer.reseller_approved
+
+
+def can_fulfil_order(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Fulfil an order: the hub's order staff, or the store's own approved RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset(ORDER_STAFF)) or _own_approved_reseller(viewer, reseller_id)
+
+
+def can_serve_order(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Cancel an order, note on it, resend its confirmation: CUSTOMER_SERVICE, SITE_ADMIN, or the
+    store's own approved RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset(ORDER_SERVICE)) or _own_approved_reseller(viewer, reseller_id)
+
+
+def can_see_plaza_cart(viewer: Viewer | None, reseller_id: int | None) -> bool:
+    """A plaza cart: its reseller's users and the hub's staff."""
+    return viewer is not None and (
+        viewer.is_staff or (reseller_id is not None and viewer.reseller_id == reseller_id)
+    )
+
+
+def can_report_on_reseller(viewer: Viewer | None, reseller_id: int | None) -> bool:
+    """Sales reports, forecasts and plans of a reseller (None: of every reseller): report staff any,
+    a RESELLER_ADMIN only its own."""
+    if viewer is None:
+        return False
+    if viewer.has_any(REPORT_STAFF):
+        return True
+    return "RESELLER_ADMIN" in viewer.roles and reseller_id is not None and viewer.reseller_id == reseller_id
 
 
 # ---------------------------------------------------------------- docs/permissions.md
