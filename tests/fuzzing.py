@@ -40,7 +40,7 @@ LEAK_MARKERS = (
 # Answers that say the caller may not run the operation at all: after a few, the operation is
 # left for the callers who may (the guard is one place, and tests/test_permissions.py covers it).
 REFUSED_AT_THE_DOOR = {"FORBIDDEN", "UNAUTHENTICATED"}
-DOOR_REFUSALS_BEFORE_MOVING_ON = 3
+DOOR_REFUSALS_BEFORE_MOVING_ON = 2
 # Decimal accepts all of these; the hub must refuse the ones it cannot store, with a userError.
 ODD_DECIMALS = (
     *("NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-1e-999999", "0E-1000", "1e30"),
