@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import aiosqlite
 from sqlalchemy import MetaData, event, make_url
 from sqlalchemy.engine import Result
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import Executable
@@ -108,6 +109,52 @@ class RequestStopped(Exception):
     """A statement asked for after the request was stopped (its time limit passed)."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached, or cut the connection under a statement (a restart, a failover).
+
+    Nothing of the request's transaction was committed, unless the connection was cut during
+    COMMIT itself, when the outcome is unknown. The caller may retry shortly: the engine's pool
+    checks each connection before lending it (`pool_pre_ping`) and opens new ones once the
+    database is back.
+    """
+
+
+# SQLSTATE of a lost or refused connection: class 08 (connection exception), and the server
+# shutting down, crashing or starting up (57P01, 57P02, 57P03).
+_UNAVAILABLE_SQLSTATE_CLASS = "08"
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database is out of reach, rather than that a statement was wrong.
+
+    SQLAlchemy marks the connections it found cut (`connection_invalidated`); the rest is read
+    from the error's causes: a refused or reset socket (OSError, raised by asyncpg's connect), a
+    SQLSTATE of a lost connection or a server going down, or asyncpg finding its connection
+    closed or left mid-operation by a cut (its InterfaceError and InternalClientError).
+    """
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASS) or sqlstate in _UNAVAILABLE_SQLSTATES
+        ):
+            return True
+        if type(cause).__module__.startswith("asyncpg") and type(cause).__name__ in {
+            "InterfaceError",
+            "InternalClientError",
+        }:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class RequestDatabase:
     """The one session of a request, shared by resolvers and loaders under a lock.
 
@@ -124,14 +171,23 @@ class RequestDatabase:
         self._lock = asyncio.Lock()
         self._running: asyncio.Task[Any] | None = None
         self._stopped = False
+        self._unavailable: DatabaseUnavailable | None = None
 
     @property
     def session(self) -> AsyncSession:
         if self._stopped:
             raise RequestStopped("the request was stopped: no more statements")
+        if self._unavailable is not None:
+            # The request's connection was cut: its other fields fail the same way, at once.
+            raise DatabaseUnavailable(str(self._unavailable))
         if self._session is None:
             self._session = self._session_factory()
         return self._session
+
+    def _lost(self, error: Exception) -> DatabaseUnavailable:
+        """Remember that the database was out of reach; the error to raise instead of the driver's."""
+        self._unavailable = DatabaseUnavailable(f"the database is out of reach: {type(error).__name__}")
+        return self._unavailable
 
     @asynccontextmanager
     async def _statement(self) -> AsyncIterator[AsyncSession]:
@@ -141,6 +197,10 @@ class RequestDatabase:
             self._running = asyncio.current_task()
             try:
                 yield session
+            except Exception as error:
+                if isinstance(error, DatabaseUnavailable) or not is_unavailable(error):
+                    raise
+                raise self._lost(error) from error
             finally:
                 self._running = None
 
@@ -180,8 +240,18 @@ class RequestDatabase:
                     else:
                         await session.commit()
                 except BaseException:
-                    await session.rollback()
+                    try:
+                        await session.rollback()
+                    except Exception as rollback_error:
+                        # A cut connection may refuse the rollback too; the server rolled back already.
+                        if not is_unavailable(rollback_error):
+                            raise
                     raise
+            except Exception as error:
+                # The database went out of reach: opening the transaction, under a statement, or at COMMIT.
+                if isinstance(error, DatabaseUnavailable) or not is_unavailable(error):
+                    raise
+                raise self._lost(error) from error
             finally:
                 self._running = None
 
@@ -197,8 +267,14 @@ class RequestDatabase:
     async def close(self) -> None:
         async with self._lock:
             if self._session is not None:
-                await self._session.close()
-                self._session = None
+                session, self._session = self._session, None
+                try:
+                    await session.close()
+                except Exception as error:
+                    # Its connection was cut: drop it rather than hand it back to the pool.
+                    if not is_unavailable(error):
+                        raise
+                    await session.invalidate()
 
 
 class UnitOfWork:

@@ -9,7 +9,6 @@ import strawberry
 from graphql import GraphQLError, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -20,8 +19,10 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 
 from hub_graphql.cost import query_cost_limiter
+from hub_graphql.database_errors import HubMaskErrors, log_unavailable
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
+from hub_graphql.text_input import UnstorableText
 from hub_graphql.types import catalog, marketing, orders, partners, plaza, quotes, reports, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
@@ -87,7 +88,9 @@ class HubSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # The hub's own errors (bad input, sign-in, permissions) are answers, not incidents: log the rest.
         unexpected = [
-            e for e in errors if not isinstance(e.original_error, GraphQLError) and e.original_error
+            e
+            for e in log_unavailable(errors)
+            if not isinstance(e.original_error, GraphQLError) and e.original_error
         ]
         super().process_errors(unexpected, execution_context)
 
@@ -119,9 +122,12 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # Before execution: no NUL or lone surrogate in any string argument (found by the fuzz run).
+        UnstorableText,
         # After validation, before execution (it needs the variables): docs/operations.md, "Limits".
         query_cost_limiter(settings.max_query_cost),
-        lambda: MaskErrors(should_mask_error=_should_mask),
+        # Also answers a lost database as SERVICE_UNAVAILABLE (hub_graphql/database_errors.py).
+        lambda: HubMaskErrors(should_mask_error=_should_mask),
         PartialResults,
     ]
     if not settings.introspection_enabled:

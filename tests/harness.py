@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -122,3 +123,10 @@ def errors_of(body: dict[str, Any]) -> Sequence[dict[str, Any]]:
 
 def codes_of(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in errors_of(body)]
+
+
+async def post_escaped(hub: Hub, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
+    """POST with every non-ASCII character escaped in the JSON (`\\ud800`), as a client may send a lone surrogate."""
+    headers = {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})}
+    payload = json.dumps({"query": query, "variables": variables}, ensure_ascii=True)
+    return (await hub.client.post("/graphql", content=payload, headers=headers)).json()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import Hub, QueryCounter, codes_of
+from tests.harness import Hub, QueryCounter, codes_of, post_escaped
 
 UPSERT_CATEGORIES = """
 mutation($input: [CategoryInput!]!) {
@@ -420,3 +420,47 @@ async def test_search_checks_the_whole_term_whichever_trigrams_the_index_is_aske
     assert await skus("drill line00012") == ["L-2"]
     assert await skus('3" line') == ["L-3"]
     assert await skus("line00021q") == []
+
+
+# ---------------------------------------------------------------- found by the fuzz run (tests/test_fuzz.py)
+
+
+UNSTORABLE_TEXT = "Text may not hold the NUL character (U+0000) or a lone surrogate (U+D800 to U+DFFF)"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ('{ product(sku: "A\\u0000B") { sku } }', {}),
+        ('{ product(sku: "A\\u{0}B") { sku } }', {}),
+        ("query($sku: String!) { product(sku: $sku) { sku } }", {"sku": "A\x00B"}),
+        ("query($sku: String!) { product(sku: $sku) { sku } }", {"sku": "A\ud800B"}),
+    ],
+)
+async def test_a_sku_with_a_nul_or_a_lone_surrogate_is_bad_input_not_an_unexpected_error(
+    hub: Hub, query: str, variables: dict[str, Any]
+) -> None:
+    # PostgreSQL's text cannot hold NUL, and no driver encodes a lone surrogate: both reached SQL.
+    body = await post_escaped(hub, query, variables)
+
+    assert body.get("data") is None
+    assert codes_of(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"].startswith(UNSTORABLE_TEXT)
+
+
+async def test_a_product_with_a_nul_in_its_name_is_refused_and_nothing_is_written(hub: Hub) -> None:
+    token = await catalog_manager(hub)
+    await seed_tree(hub, token)
+
+    bad = {**product("BAD-1"), "name": "Drill\x00"}
+    body = await hub.post(UPSERT_PRODUCTS, {"input": [product("OK-1"), bad]}, token=token)
+
+    assert codes_of(body) == ["BAD_USER_INPUT"]
+    assert "variable `$input.1.name`" in body["errors"][0]["message"]
+    assert await all_skus(hub, token) == []
+    # Other characters outside ASCII are text like any other.
+    accented = await hub.query(
+        UPSERT_PRODUCTS, {"input": [{**product("É-1"), "name": "Perceuse à 👍"}]}, token=token
+    )
+    assert accented["upsertProducts"]["userErrors"] == []
+    assert (await hub.query('{ product(sku: "\\u00c9-1") { name } }'))["product"] == {"name": "Perceuse à 👍"}

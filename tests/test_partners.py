@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from datasources.partners.models import Reseller, ResellerStatusChange, User
 from hub_graphql.types.common import global_id
 from resolvers import partners as partners_resolvers
-from tests.harness import Hub, QueryCounter, codes_of
+from tests.harness import Hub, QueryCounter, codes_of, post_escaped
 from tests.partners_factory import partner_world
 
 LOGIN = """
@@ -595,3 +595,19 @@ async def test_bad_policies_are_user_errors_and_change_nothing(
     assert payload["hubPolicies"] is None
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == expected
     assert await hub.query(ALL_POLICIES, token=admin) == before
+
+
+# ---------------------------------------------------------------- found by the fuzz run (tests/test_fuzz.py)
+
+
+@pytest.mark.parametrize("email", ["cat\x00@hub.example", "cat@hub.example\udc00"])
+async def test_signing_in_with_a_nul_or_a_lone_surrogate_is_bad_input_not_an_unexpected_error(
+    hub: Hub, email: str
+) -> None:
+    await hub.user("CATALOG_MANAGER", email="cat@hub.example", password="right-password")
+
+    body = await post_escaped(hub, LOGIN, {"email": email, "password": "right-password"})
+
+    assert body.get("data") is None
+    assert codes_of(body) == ["BAD_USER_INPUT"]
+    assert "variable `$email`" in body["errors"][0]["message"]
