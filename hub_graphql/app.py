@@ -21,6 +21,7 @@ from hub_graphql.http import GraphQLOverHTTP
 from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
 from hub_graphql.settings import Settings
+from hub_graphql.web_pages import web_routes
 
 log = logging.getLogger("hub")
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health),
             Route("/", root),
             *graphiql.routes(),
+            *web_routes(),
         ],
         lifespan=lifespan,
     )
