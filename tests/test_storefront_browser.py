@@ -1,0 +1,270 @@
+"""The sample storefront in Debian's Chromium against a real hub on the sample data: browse, search, cart, coupon, checkout.
+
+Each test drives the pages as a customer does (links, the search box, forms, the keyboard for the main
+actions), then checks what the hub recorded through its API or the dashboard. Every page is served
+under the hub's Content-Security-Policy, so an inline script or a request to another host would show
+up as a console error or an outside request, and both must stay empty.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import SAMPLE_ADMIN, Tab, fits_the_screen, graphql, sign_in, tab_to
+
+pytestmark = pytest.mark.browser
+
+STORE = "brightbuild-store"
+PROMOTION = """mutation($input: PromotionInput!) { upsertPromotion(input: $input) { promotion { code } userErrors { message } } }"""
+CAMPAIGN = """mutation($input: CampaignInput!) { createCampaign(input: $input) { campaign { code } userErrors { message } } }"""
+CAMPAIGN_RESULTS = (
+    "query($code: String!) { campaign(code: $code) { results { visits orders revenue { amount } } } }"
+)
+ORDER = "query($n: String!) { order(number: $n) { status customerEmail paymentMethod discounts { couponCode } campaign { code } lines { sku quantity } } }"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}".upper()
+
+
+def clean(tab: Tab) -> None:
+    assert tab.outside_requests == []
+    assert tab.console_errors == []
+
+
+def fill_checkout(page: Page, email: str) -> None:
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Full name").fill("Ada Byron")
+    page.get_by_label("Address", exact=True).fill("12 Engine Row")
+    page.get_by_label("City").fill("London")
+    page.get_by_label("Postal code").fill("N1 9GU")
+    page.get_by_label("Country (two-letter code, e.g. DE)").fill("GB")
+
+
+def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_out(
+    sample_hub_url: str, tab: Tab
+) -> None:
+    admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
+    coupon = unique("SAVE")
+    graphql(
+        sample_hub_url,
+        PROMOTION,
+        {
+            "input": {
+                "code": coupon,
+                "name": "Ten off",
+                "storeSlug": STORE,
+                "scope": "ALL",
+                "percentOff": "10",
+                "couponCode": coupon,
+            }
+        },
+        admin,
+    )
+    email = f"ada-{uuid.uuid4().hex[:6]}@customers.example"
+    page = tab.page
+
+    # The home page: the store's name and welcome text, its root categories, featured products.
+    page.goto(f"{sample_hub_url}/shop/{STORE}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("BrightBuild Hardware Store")
+    expect(page.get_by_text("Tools for every trade, delivered next day.")).to_be_visible()
+    featured = page.get_by_role("list", name="Featured products").get_by_role("listitem")
+    expect(featured.first).to_be_visible()
+
+    # A category, then its next page (keyset paging).
+    page.get_by_role("main").get_by_role("link", name="Power Tools").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Power Tools")
+    first_page = (
+        page.get_by_role("list", name="Products in Power Tools").get_by_role("heading").all_inner_texts()
+    )
+    page.get_by_role("link", name="Next page →").click()
+    expect(page.get_by_text("Page 2")).to_be_visible()
+    second_page = (
+        page.get_by_role("list", name="Products in Power Tools").get_by_role("heading").all_inner_texts()
+    )
+    assert second_page and not set(first_page) & set(second_page)
+
+    # A search from the header's box, with the keyboard.
+    search = page.get_by_role("searchbox", name="Search products")
+    tab_to(page, search)
+    page.keyboard.type("cordless drill")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search results for “cordless drill”")
+    results = page.get_by_role("list", name="Search results")
+    results.get_by_role("link").first.click()
+
+    # The product page: the store's price, the description; two into the cart with the keyboard.
+    expect(page.locator(".store-price")).to_have_text(re.compile(r"\$\d"))
+    product_name = page.get_by_role("heading", level=1).inner_text()
+    quantity = page.get_by_label("Quantity")
+    quantity.fill("2")
+    tab_to(page, page.get_by_role("button", name="Add to cart"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#add-message")).to_contain_text(f"Added 2 \u00d7 {product_name} to your cart")
+    expect(page.locator("#cart-count")).to_have_text("2")
+
+    # The cart: a wrong coupon shows the hub's error; the right one takes 10 % off; the quantity changes.
+    page.get_by_role("link", name=re.compile("^Cart")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+    page.get_by_label("Coupon code").fill("NO-SUCH-COUPON")
+    page.get_by_label("Coupon code").press("Enter")
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    expect(page.get_by_label("Coupon code")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Coupon code").fill(coupon)
+    page.get_by_label("Coupon code").press("Enter")
+    expect(page.locator(".coupon-code")).to_have_text(coupon)
+    expect(page.locator(".totals")).to_contain_text("Ten off")
+    page.get_by_label(f"Quantity of {product_name}").fill("3")
+    page.get_by_role("button", name=f"Update {product_name}").click()
+    expect(page.get_by_label(f"Quantity of {product_name}")).to_have_value("3")
+    expect(page.locator("#cart-count")).to_have_text("3")
+
+    # Checkout: e-mail, address, a payment method of the hub's policies, the marketing opt-in.
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
+    expect(page.get_by_role("radio", name="Invoice")).to_be_checked()
+    fill_checkout(page, email)
+    page.get_by_role("radio", name="Credit card").check()
+    page.get_by_label(re.compile("^Send me news and offers")).check()
+    tab_to(page, page.get_by_role("button", name=re.compile("^Place order")))
+    page.keyboard.press("Enter")
+
+    # The confirmation shows the order's number; the cart is emptied.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your order")
+    number = page.locator("#order-number").inner_text()
+    assert re.fullmatch(r"ORD-[0-9A-Z-]+", number), number
+    expect(page.locator("#cart-count")).to_have_text("0")
+    clean(tab)
+
+    # The hub has it as the customer placed it.
+    order = graphql(sample_hub_url, ORDER, {"n": number}, admin)["order"]
+    assert order["status"] == "PLACED"
+    assert order["customerEmail"] == email
+    assert order["paymentMethod"] == "CREDIT_CARD"
+    assert [d["couponCode"] for d in order["discounts"]] == [coupon]
+    assert [line["quantity"] for line in order["lines"]] == [3]
+
+    # And it shows up in the dashboard, found by the customer's e-mail.
+    page.goto(f"{sample_hub_url}/admin/")
+    page.get_by_label("E-mail").fill(SAMPLE_ADMIN[0])
+    page.get_by_label("Password").fill(SAMPLE_ADMIN[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Orders").click()
+    page.get_by_label("Order number or customer e-mail").fill(email)
+    page.get_by_role("button", name="Find orders").click()
+    expect(page.get_by_role("table", name="Orders, newest first")).to_contain_text(number)
+    page.get_by_role("link", name=number).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Order {number}")
+    expect(page.locator("#order-status")).to_have_text("PLACED")
+    assert "token" not in page.url
+    clean(tab)
+
+
+def test_a_visitor_from_a_campaign_link_is_credited_in_the_campaigns_results(
+    sample_hub_url: str, tab: Tab
+) -> None:
+    admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
+    code = unique("SPRING")
+    graphql(
+        sample_hub_url,
+        CAMPAIGN,
+        {
+            "input": {
+                "code": code,
+                "name": "Spring tools",
+                "storeSlug": STORE,
+                "subject": "Spring is here",
+                "body": "Our spring range: {{link}}",
+                "landingPath": "/category/power-tools",
+            }
+        },
+        admin,
+    )
+    page = tab.page
+
+    # The visitor lands from the campaign's link, wanders off the landing page, then buys.
+    page.goto(f"{sample_hub_url}/shop/{STORE}/category/power-tools?campaign={code}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Power Tools")
+    page.get_by_role("list", name="Products in Power Tools").get_by_role("link").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text("1")
+    page.goto(
+        f"{sample_hub_url}/shop/{STORE}/checkout"
+    )  # a new page load: the campaign is kept for the visit
+    fill_checkout(page, f"visitor-{uuid.uuid4().hex[:6]}@customers.example")
+    page.get_by_role("button", name=re.compile("^Place order")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your order")
+    number = page.locator("#order-number").inner_text()
+    clean(tab)
+
+    # The order is credited to the campaign, and its results count the visit and the order.
+    assert graphql(sample_hub_url, ORDER, {"n": number}, admin)["order"]["campaign"] == {"code": code}
+    results = graphql(sample_hub_url, CAMPAIGN_RESULTS, {"code": code}, admin)["campaign"]["results"]
+    assert results["orders"] == 1 and results["visits"] >= 3
+
+    # The dashboard's marketing section shows the same.
+    page.goto(f"{sample_hub_url}/admin/")
+    page.get_by_label("E-mail").fill(SAMPLE_ADMIN[0])
+    page.get_by_label("Password").fill(SAMPLE_ADMIN[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Marketing").click()
+    row = page.get_by_role("row", name=re.compile(code))
+    expect(row.get_by_role("cell").nth(7)).to_have_text(str(results["visits"]))  # Visits
+    expect(row.get_by_role("cell").nth(8)).to_have_text("1")  # Orders
+    clean(tab)
+
+
+def test_the_storefront_fits_a_phone_and_says_when_a_store_is_not_open(sample_hub_url: str, tab: Tab) -> None:
+    page = tab.page
+    page.set_viewport_size({"width": 375, "height": 740})
+
+    for path in ["/", "/category/power-tools", "/search?q=drill", "/cart", "/checkout"]:
+        page.goto(f"{sample_hub_url}/shop/{STORE}{path}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert fits_the_screen(page), path
+    page.goto(f"{sample_hub_url}/shop/{STORE}/search?q=drill")
+    page.get_by_role("list", name="Search results").get_by_role("link").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.goto(f"{sample_hub_url}/shop/{STORE}/cart")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+    assert fits_the_screen(page)
+
+    page.goto(f"{sample_hub_url}/shop/no-such-store/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This store is not open")
+    clean(tab)
+
+
+def test_every_text_of_a_store_is_shown_as_text(sample_hub_url: str, tab: Tab) -> None:
+    # A store's texts are the reseller's to write: markup in them is shown, never run or parsed.
+    admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
+    slug = f"markup-{uuid.uuid4().hex[:8]}"
+    markup = "<img src=x onerror=\"document.title='owned'\"><b>Bold</b>"
+    graphql(
+        sample_hub_url,
+        """mutation($slug: String!) {
+          createStore(input: {resellerCode: "oakhouse", slug: $slug, name: "<i>Markup</i> & Co"}) { userErrors { message } }
+        }""",
+        {"slug": slug},
+        admin,
+    )
+    graphql(
+        sample_hub_url,
+        """mutation($slug: String!, $input: UpdateStoreInput!) {
+          updateStore(slug: $slug, input: $input) { store { status } userErrors { message } }
+        }""",
+        {"slug": slug, "input": {"status": "OPEN", "texts": [{"key": "welcome", "value": markup}]}},
+        admin,
+    )
+    page = tab.page
+
+    page.goto(f"{sample_hub_url}/shop/{slug}/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("<i>Markup</i> & Co")
+    expect(page.locator(".welcome")).to_have_text(markup)
+    assert page.locator("main img, main b, main i, header i").count() == 0
+    assert page.title() != "owned"
+    clean(tab)
