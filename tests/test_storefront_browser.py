@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,11 +25,19 @@ CAMPAIGN = """mutation($input: CampaignInput!) { createCampaign(input: $input) {
 CAMPAIGN_RESULTS = (
     "query($code: String!) { campaign(code: $code) { results { visits orders revenue { amount } } } }"
 )
+PRODUCT = """query($slug: String!, $sku: String!) {
+  store(slug: $slug) { product(sku: $sku) { name description price { amount } listPrice { amount } } }
+}"""
 ORDER = "query($n: String!) { order(number: $n) { status customerEmail paymentMethod discounts { couponCode } campaign { code } lines { sku quantity } } }"
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}".upper()
+
+
+def money(amount: str) -> str:
+    """An amount in US dollars as the pages show it in an en-US browser: $1,234.50."""
+    return f"${Decimal(amount):,.2f}"
 
 
 def clean(tab: Tab) -> None:
@@ -37,7 +46,7 @@ def clean(tab: Tab) -> None:
 
 
 def fill_checkout(page: Page, email: str) -> None:
-    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("E-mail", exact=True).fill(email)
     page.get_by_label("Full name").fill("Ada Byron")
     page.get_by_label("Address", exact=True).fill("12 Engine Row")
     page.get_by_label("City").fill("London")
@@ -78,14 +87,10 @@ def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_ou
     # A category, then its next page (keyset paging).
     page.get_by_role("main").get_by_role("link", name="Power Tools").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Power Tools")
-    first_page = (
-        page.get_by_role("list", name="Products in Power Tools").get_by_role("heading").all_inner_texts()
-    )
+    first_page = page.get_by_role("list", name="Products in Power Tools").locator(".sku").all_inner_texts()
     page.get_by_role("link", name="Next page →").click()
     expect(page.get_by_text("Page 2")).to_be_visible()
-    second_page = (
-        page.get_by_role("list", name="Products in Power Tools").get_by_role("heading").all_inner_texts()
-    )
+    second_page = page.get_by_role("list", name="Products in Power Tools").locator(".sku").all_inner_texts()
     assert second_page and not set(first_page) & set(second_page)
 
     # A search from the header's box, with the keyboard.
@@ -95,11 +100,17 @@ def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_ou
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Search results for “cordless drill”")
     results = page.get_by_role("list", name="Search results")
+    sku = results.locator(".sku").first.inner_text().removeprefix("SKU ")
     results.get_by_role("link").first.click()
 
-    # The product page: the store's price, the description; two into the cart with the keyboard.
-    expect(page.locator(".store-price")).to_have_text(re.compile(r"\$\d"))
-    product_name = page.get_by_role("heading", level=1).inner_text()
+    # The product page: the store's price beside the list price, the description; two into the cart.
+    product = graphql(sample_hub_url, PRODUCT, {"slug": STORE, "sku": sku})["store"]["product"]
+    expect(page.get_by_role("heading", level=1)).to_have_text(product["name"])
+    expect(page.locator(".product .store-price")).to_have_text(money(product["price"]["amount"]))
+    if product["description"]:
+        expect(page.locator(".product .description")).to_have_text(product["description"])
+    expect(page.locator(".product .list-price-note")).to_contain_text(money(product["listPrice"]["amount"]))
+    product_name = product["name"]
     quantity = page.get_by_label("Quantity")
     quantity.fill("2")
     tab_to(page, page.get_by_role("button", name="Add to cart"))

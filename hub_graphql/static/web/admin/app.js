@@ -372,11 +372,14 @@ function orderActions(view, order) {
   if (buttons.length) parts.push(h("div", { class: "buttons" }, buttons));
   if (can("cancel") && order.status !== "CANCELLED") {
     const reason = h("textarea", { rows: "2", required: true });
-    const form = h("form", { class: "action-form", "aria-labelledby": "cancel-title" }, h("h3", { id: "cancel-title" }, "Cancel the order"), field("cancel-reason", "Reason (the customer's words or yours)", reason), h("button", { type: "submit", class: "danger" }, "Cancel order"));
+    const missing = h("p", { class: "error", id: "cancel-reason-error", hidden: true }, "Give the reason for cancelling.");
+    const form = h("form", { class: "action-form", novalidate: true, "aria-labelledby": "cancel-title" }, h("h3", { id: "cancel-title" }, "Cancel the order"), field("cancel-reason", "Reason (the customer's words or yours)", reason), missing, h("button", { type: "submit", class: "danger" }, "Cancel order"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!reason.value.trim()) {
         reason.setAttribute("aria-invalid", "true");
+        reason.setAttribute("aria-describedby", "cancel-reason-error");
+        missing.hidden = false;
         reason.focus();
         return;
       }
@@ -386,11 +389,14 @@ function orderActions(view, order) {
   }
   if (can("note")) {
     const text = h("textarea", { rows: "3", required: true });
-    const form = h("form", { class: "action-form", "aria-labelledby": "note-title" }, h("h3", { id: "note-title" }, "Add a note"), field("note-text", "Note (seen by staff and the store's reseller)", text), h("button", { type: "submit" }, "Add note"));
+    const empty = h("p", { class: "error", id: "note-text-error", hidden: true }, "Write the note first.");
+    const form = h("form", { class: "action-form", novalidate: true, "aria-labelledby": "note-title" }, h("h3", { id: "note-title" }, "Add a note"), field("note-text", "Note (seen by staff and the store's reseller)", text), empty, h("button", { type: "submit" }, "Add note"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!text.value.trim()) {
         text.setAttribute("aria-invalid", "true");
+        text.setAttribute("aria-describedby", "note-text-error");
+        empty.hidden = false;
         text.focus();
         return;
       }
