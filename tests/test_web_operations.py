@@ -10,12 +10,14 @@ import json
 import shutil
 import subprocess
 from functools import cache
+from typing import Any
 
 import pytest
 from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode, build_schema, parse, validate
 
 from hub_graphql.schema import build_schema as build_hub_schema
 from hub_graphql.web_pages import WEB_DIR
+from resolvers.access import OPERATIONS, TABLE_ROLES, allows
 from tests.conftest import skip_or_fail
 
 APPS = ["shop", "admin"]
@@ -24,12 +26,12 @@ EXPORTS_JS = "const m = await import(process.argv.at(-1)); process.stdout.write(
 
 
 @cache
-def operations_of(app: str) -> dict[str, str]:
-    """The exports of hub_graphql/static/web/<app>/operations.js, as Node evaluates them."""
+def exports_of(path: str) -> dict[str, Any]:
+    """The exports of a module under hub_graphql/static/web/, as Node evaluates them (JSON values only)."""
     node = shutil.which("node")
     if node is None:
-        skip_or_fail("Node.js is not installed: the pages' operations are read by evaluating their module")
-    module = (WEB_DIR / app / "operations.js").as_uri()
+        skip_or_fail("Node.js is not installed: the pages' modules are read by evaluating them")
+    module = (WEB_DIR / path).as_uri()
     done = subprocess.run(
         [node, "--input-type=module", "-e", EXPORTS_JS, module],
         capture_output=True,
@@ -38,6 +40,11 @@ def operations_of(app: str) -> dict[str, str]:
         check=True,
     )
     return json.loads(done.stdout)
+
+
+def operations_of(app: str) -> dict[str, str]:
+    """The documents of hub_graphql/static/web/<app>/operations.js."""
+    return exports_of(f"{app}/operations.js")
 
 
 @cache
@@ -80,3 +87,13 @@ def test_operation_names_are_unique_across_the_pages() -> None:
     ]
 
     assert len(names) == len(set(names))
+
+
+def test_the_dashboard_offers_each_part_to_the_roles_the_access_table_allows() -> None:
+    # admin/access.js decides what the dashboard shows; the hub's table decides what it does.
+    parts = exports_of("admin/access.js")["PARTS"]
+
+    for name, part in parts.items():
+        rule = OPERATIONS[part["operation"]]
+        allowed = sorted(role for role in TABLE_ROLES if allows(rule, role))
+        assert sorted(part["roles"]) == allowed, f"{name} ({part['operation']})"

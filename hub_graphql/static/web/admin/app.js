@@ -166,14 +166,14 @@ function signOut(message = null) {
   signInPage(message);
 }
 
-function signedIn() {
+function signedIn(focus = true) {
   document.getElementById("who").hidden = false;
   document.getElementById("who-email").textContent = `${viewer.email} (${viewer.roles.join(", ")})`;
   const nav = document.getElementById("sections");
   const visible = SECTIONS.filter((s) => s.parts.some(can));
   replace(nav, h("ul", {}, visible.map((s) => h("li", {}, h("a", { href: `/admin/${s.key}`, dataset: { section: s.key } }, s.title)))));
   nav.hidden = false;
-  render();
+  render(focus);
 }
 
 // ---------------------------------------------------------------- sales
@@ -645,7 +645,7 @@ async function start() {
     viewer = null;
   }
   if (!viewer) return signOut("Your sign-in has expired: sign in again.");
-  signedIn();
+  signedIn(false);
 }
 
 start();

@@ -48,7 +48,7 @@ export function demandChart(history, forecast, { title, description, width = 760
   for (let i = 0; i <= 4; i += 1) {
     const units = (top / 4) * i;
     chart.appendChild(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(units), y2: y(units), class: "grid" }));
-    chart.appendChild(svg("text", { x: pad.left - 6, y: y(units) + 4, "text-anchor": "end", class: "axis" }, String(Math.round(units * 10) / 10)));
+    chart.appendChild(svg("text", { x: pad.left - 6, y: y(units) + 4, "text-anchor": "end", class: "axis" }, String(Math.round(units * 100) / 100)));
   }
   if (points.length) {
     chart.appendChild(svg("text", { x: pad.left, y: height - 10, class: "axis" }, day(start)));

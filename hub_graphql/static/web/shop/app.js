@@ -58,8 +58,9 @@ function productPath(sku) {
   return `/product/${encodeURIComponent(sku)}`;
 }
 
-function priceBlock(product) {
+function priceBlock(product, { struck = true } = {}) {
   const showList =
+    struck &&
     product.listPrice &&
     product.listPrice.currency === product.price.currency &&
     Number(product.listPrice.amount) > Number(product.price.amount);
@@ -306,7 +307,7 @@ async function productPage(sku) {
       { class: "product" },
       heading(product.name),
       h("p", { class: "sku" }, `SKU ${product.sku}`),
-      priceBlock(product),
+      priceBlock(product, { struck: false }),
       product.listPrice ? h("p", { class: "list-price-note" }, `List price ${money(product.listPrice)}`) : null,
       product.description ? h("p", { class: "description" }, product.description) : null,
       product.product.attributes.length
