@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from datasources.partners.endpoints import parse_allowlist_entry
+from resolvers.limits import parse_override
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
 
@@ -31,6 +33,45 @@ class Settings(BaseSettings):
     """None: on in development, off in production."""
     web_modules_dir: Path | None = None
     """The node_modules folder GraphiQL's files are served from; None: web/node_modules in the clone."""
+    # Rate limits (resolvers/limits.py) and the client address they count by.
+    redis_url: SecretStr | None = None
+    """redis://[:password@]host:6379/0: rate limit counters shared by every process; in each process when unset."""
+    redis_key_prefix: str = Field(default="hub:", max_length=100)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Proxies (IPs, CIDR networks) whose X-Forwarded-For is believed: `10.0.0.0/8, 192.0.2.7`."""
+    rate_limits: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Overrides of resolvers.limits.OPERATIONS: `registerReseller=5/3600, checkout=off`."""
+    sign_in_window_seconds: int = Field(default=15 * 60, ge=1, le=24 * 3600)
+    sign_in_failures_per_email: int = Field(default=5, ge=1, le=1000)
+    sign_in_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    sign_in_slow_after: int = Field(default=3, ge=0, le=1000)
+    sign_in_delay_seconds: float = Field(default=1.0, ge=0, le=60)
+    sign_in_lock_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+    sign_in_lock_max_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_trusted_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            entries = [str(v).strip() for v in value if str(v).strip()]
+            for entry in entries:
+                ipaddress.ip_network(entry, strict=False)  # raises ValueError on a malformed entry
+            return entries
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            entries = [str(v).strip() for v in value if str(v).strip()]
+            for entry in entries:
+                parse_override(entry)  # raises ValueError on an unknown operation or a malformed rule
+            return entries
+        return value
 
     @field_validator("quote_endpoint_allowlist", mode="before")
     @classmethod

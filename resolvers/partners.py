@@ -14,7 +14,7 @@ from datasources.db import RequestDatabase
 from datasources.money import is_iso_currency
 from datasources.pagination import Page, cut_page
 from datasources.partners import queries
-from datasources.partners.endpoints import EndpointPolicy, check_endpoint
+from datasources.partners.endpoints import EndpointPolicy, EndpointProblem, pin_endpoint
 from datasources.partners.models import (
     Distributor,
     DistributorCredential,
@@ -306,15 +306,16 @@ async def check_distributor_input(
             "quoteEndpoint",
         )
         return errors
-    problem = await check_endpoint(endpoint, policy)
-    if problem is not None:
-        errors.add(problem.code, problem.message, "input", "quoteEndpoint")
+    # Resolved and checked once; the schema check then talks to the address checked (DNS rebinding).
+    pinned = await pin_endpoint(endpoint, policy)
+    if isinstance(pinned, EndpointProblem):
+        errors.add(pinned.code, pinned.message, "input", "quoteEndpoint")
         return errors
     if errors or data.quote_transport != "GRAPHQL_SUBGRAPH":
         return errors
     headers = {"Authorization": data.quote_credential} if data.quote_credential else {}
     try:
-        check = await check_distributor_endpoint(http, endpoint, headers)
+        check = await check_distributor_endpoint(http, pinned, headers)
     except SchemaUnreachable as error:
         errors.add("UNREACHABLE", f"The quote endpoint did not answer: {error}.", "input", "quoteEndpoint")
         return errors

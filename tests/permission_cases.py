@@ -91,8 +91,10 @@ CASES: dict[str, Case] = {
     ),
     # ---------------------------------------------------------------- partners and access
     "Mutation.login": Case(
-        'mutation { login(email: "nobody@x.example", password: "wrong-password") { token userErrors { code } } }',
+        # An e-mail per caller: failed sign-ins for one e-mail are slowed down (resolvers/limits.py).
+        'mutation($email: String!) { login(email: $email, password: "wrong-password") { token userErrors { code } } }',
         "login",
+        lambda c: {"email": f"{_slug(c)}@nobody.example"},
     ),
     "Mutation.registerReseller": Case(
         """mutation($code: String!, $email: String!) {

@@ -16,8 +16,16 @@ checks where the URL really points:
   limits which hosts may be named.
 
 Redirects are never followed (the shared httpx client is built that way), so
-a checked URL cannot bounce elsewhere. Names are resolved again each time the
-check runs: callers check right before they call.
+a checked URL cannot bounce elsewhere.
+
+DNS rebinding: a name checked a moment ago may answer another address when
+the HTTP client resolves it again (a short TTL is enough). So a call never
+lets the client resolve a partner's name: `pin_endpoint` resolves it once,
+checks every address, and returns them, and the call goes to those
+addresses (datasources/partners/outbound.py) with the name as
+Host and TLS server name. Nothing is cached across calls: each call resolves
+anew. The resolver is the policy's (`EndpointPolicy.resolver`), so tests give
+one whose answers change.
 """
 
 from __future__ import annotations
@@ -25,12 +33,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+"""(host, port) -> the addresses the host stands for; raises OSError when it cannot tell."""
 
 MAX_URL_LENGTH = 2000
 
@@ -53,6 +63,12 @@ def parse_allowlist_entry(entry: str) -> str | IPNetwork:
     return entry
 
 
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """The addresses the system resolver gives for a host name, in its order of preference."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
+
+
 @dataclass(frozen=True)
 class EndpointPolicy:
     """Where quote endpoints may point: the deployment mode and the allowlist."""
@@ -60,14 +76,17 @@ class EndpointPolicy:
     production: bool
     hosts: tuple[str, ...] = ()
     networks: tuple[IPNetwork, ...] = ()
+    resolver: Resolver = field(default=resolve, compare=False, repr=False)
+    """How host names are resolved: the system's, or a test's."""
 
     @classmethod
-    def of(cls, env: str, allowlist: Sequence[str]) -> EndpointPolicy:
+    def of(cls, env: str, allowlist: Sequence[str], resolver: Resolver = resolve) -> EndpointPolicy:
         parsed = [parse_allowlist_entry(e) for e in allowlist]
         return cls(
             production=env == "production",
             hosts=tuple(p for p in parsed if isinstance(p, str)),
             networks=tuple(p for p in parsed if not isinstance(p, str)),
+            resolver=resolver,
         )
 
     @property
@@ -124,24 +143,36 @@ def check_url_shape(url: str) -> tuple[str, int] | EndpointProblem:
     return parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
-async def resolve(host: str, port: int) -> list[IPAddress]:
-    """The addresses a host stands for (an IP literal stands for itself)."""
+@dataclass(frozen=True)
+class PinnedEndpoint:
+    """A URL whose host was resolved once and checked: calls go to `address`, never to a new lookup."""
+
+    url: str
+    host: str
+    port: int
+    addresses: tuple[IPAddress, ...]
+    """Every address the resolver gave, in its order of preference; each passed the policy."""
+
+    @property
+    def address(self) -> IPAddress:
+        return self.addresses[0]
+
+
+async def _addresses_of(host: str, port: int, resolver: Resolver) -> list[IPAddress]:
     try:
-        return [ipaddress.ip_address(host)]
+        return [ipaddress.ip_address(host)]  # an IP literal stands for itself
     except ValueError:
-        pass
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos}, key=str)
+        return await resolver(host, port)
 
 
-async def check_endpoint(url: str, policy: EndpointPolicy) -> EndpointProblem | None:
-    """None when the hub may call `url`; otherwise why not. Resolves the host's name."""
+async def pin_endpoint(url: str, policy: EndpointPolicy) -> PinnedEndpoint | EndpointProblem:
+    """Resolve the URL's host once and check every address; the address to call, or why not."""
     shape = check_url_shape(url)
     if isinstance(shape, EndpointProblem):
         return shape
     host, port = shape
     try:
-        addresses = await resolve(host, port)
+        addresses = await _addresses_of(host, port, policy.resolver)
     except (OSError, UnicodeError):
         return EndpointProblem("UNREACHABLE", f"The host {host} could not be resolved.")
     if not addresses:
@@ -164,4 +195,10 @@ async def check_endpoint(url: str, policy: EndpointPolicy) -> EndpointProblem | 
         return EndpointProblem(
             "ENDPOINT_NOT_ALLOWED", f"{host} is not in the hub's quote endpoint allowlist."
         )
-    return None
+    return PinnedEndpoint(url=url.strip(), host=host, port=port, addresses=tuple(addresses))
+
+
+async def check_endpoint(url: str, policy: EndpointPolicy) -> EndpointProblem | None:
+    """None when the hub may call `url`; otherwise why not. Resolves the host's name."""
+    pinned = await pin_endpoint(url, policy)
+    return pinned if isinstance(pinned, EndpointProblem) else None

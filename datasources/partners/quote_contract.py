@@ -27,6 +27,9 @@ from graphql import (
 )
 from graphql.error import GraphQLError
 
+from datasources.partners.endpoints import PinnedEndpoint
+from datasources.partners.outbound import pinned_stream
+
 CONTRACT_FILE = Path(__file__).with_name("distributor-quote.graphql")
 SERVICE_SDL_QUERY = "{ _service { sdl } }"
 MAX_RESPONSE_BYTES = 2_000_000
@@ -88,14 +91,17 @@ def contract_breaks(schema: GraphQLSchema) -> list[str]:
     ]
 
 
-async def _post(http: httpx.AsyncClient, url: str, query: str, headers: dict[str, str]) -> dict[str, Any]:
+async def _post(
+    http: httpx.AsyncClient, pinned: PinnedEndpoint, query: str, headers: dict[str, str]
+) -> dict[str, Any]:
     try:
-        async with http.stream(
+        async with pinned_stream(
+            http,
             "POST",
-            url,
+            pinned,
             json={"query": query},
             headers={"Accept": "application/json", **headers},
-            timeout=SCHEMA_FETCH_TIMEOUT_SECONDS,
+            http_timeout=SCHEMA_FETCH_TIMEOUT_SECONDS,
         ) as response:
             if response.status_code != 200:
                 raise SchemaUnreachable(f"the endpoint answered HTTP {response.status_code}")
@@ -119,11 +125,11 @@ async def _post(http: httpx.AsyncClient, url: str, query: str, headers: dict[str
 
 
 async def fetch_schema(
-    http: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+    http: httpx.AsyncClient, pinned: PinnedEndpoint, headers: dict[str, str] | None = None
 ) -> GraphQLSchema:
-    """The endpoint's schema: its federation SDL, else its introspection."""
+    """The endpoint's schema: its federation SDL, else its introspection, both from the pinned address."""
     headers = headers or {}
-    answer = await _post(http, url, SERVICE_SDL_QUERY, headers)
+    answer = await _post(http, pinned, SERVICE_SDL_QUERY, headers)
     sdl = ((answer.get("data") or {}).get("_service") or {}).get("sdl")
     if isinstance(sdl, str) and sdl.strip():
         try:
@@ -132,7 +138,7 @@ async def fetch_schema(
             raise SchemaUnreadable(
                 f"its _service SDL does not parse: {error.message if isinstance(error, GraphQLError) else error}"
             ) from None
-    answer = await _post(http, url, get_introspection_query(), headers)
+    answer = await _post(http, pinned, get_introspection_query(), headers)
     data = answer.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("__schema"), dict):
         raise SchemaUnreadable("it answers neither `_service { sdl }` nor introspection")
@@ -143,7 +149,10 @@ async def fetch_schema(
 
 
 async def check_distributor_endpoint(
-    http: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+    http: httpx.AsyncClient, pinned: PinnedEndpoint, headers: dict[str, str] | None = None
 ) -> ContractCheck:
-    """Fetch the endpoint's schema and compare it with the contract (raises SchemaUnreachable/Unreadable)."""
-    return ContractCheck(breaks=contract_breaks(await fetch_schema(http, url, headers)))
+    """Fetch the endpoint's schema from the address the policy checked and compare it with the contract.
+
+    Raises SchemaUnreachable or SchemaUnreadable.
+    """
+    return ContractCheck(breaks=contract_breaks(await fetch_schema(http, pinned, headers)))

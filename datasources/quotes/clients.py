@@ -3,7 +3,9 @@
 Each call is bounded by the deadline the caller gives (the hub policy
 `liveQuoteTimeoutMs`), both by httpx's timeouts and by `asyncio.timeout`.
 Failure reasons never hold the endpoint or a credential: httpx's own messages
-may carry the URL, so they are replaced by the hub's own words.
+may carry the URL, so they are replaced by the hub's own words. Every call
+resolves the endpoint's host once, checks the addresses against the endpoint
+policy and connects to the checked address (datasources/partners/outbound.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from datasources.partners.endpoints import EndpointPolicy, check_endpoint
+from datasources.partners.endpoints import EndpointPolicy, EndpointProblem, PinnedEndpoint, pin_endpoint
+from datasources.partners.outbound import pinned_stream
 from datasources.quotes.contract import (
     QUOTE_QUERY,
     AskedLine,
@@ -30,6 +33,8 @@ from datasources.quotes.contract import (
 LIVE_TRANSPORTS = ("GRAPHQL_SUBGRAPH", "REST_JSON")
 MAX_ANSWER_BYTES = 5_000_000
 """500 lines take about 100 kB: anything near this is not an answer, and is not read further."""
+DEFAULT_POLICY = EndpointPolicy.of("development", [])
+"""For callers that give no policy: loopback and private addresses allowed, link-local never."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,10 @@ async def ask_distributor(
 ) -> DistributorAnswer:
     """One `quote` call; raises QuoteFailure with a reason safe to show.
 
-    With an endpoint policy the URL is checked right before the call (its host
-    resolved again), so a name that now points somewhere forbidden is not called.
+    The URL's host is resolved right before the call and checked against the
+    endpoint policy (the development policy when none is given), and the call
+    connects to the address checked: a name that now points somewhere
+    forbidden is not called, nor can it change its answer after the check.
     """
     send = TRANSPORTS.get(endpoint.transport)
     if send is None:
@@ -68,24 +75,33 @@ async def ask_distributor(
     payload = quote_input(request_id, currency, reseller_code, lines)
     try:
         async with asyncio.timeout(deadline_s):
-            if (
-                endpoint_policy is not None
-                and await check_endpoint(endpoint.url, endpoint_policy) is not None
-            ):
+            pinned = await pin_endpoint(endpoint.url, endpoint_policy or DEFAULT_POLICY)
+            if isinstance(pinned, EndpointProblem):
+                if pinned.code == "UNREACHABLE":
+                    raise QuoteFailure("could not be reached")
                 raise QuoteFailure("has a quote endpoint the hub's policy does not allow")
-            raw = await send(http, endpoint, payload, deadline_s)
+            raw = await send(http, endpoint, pinned, payload, deadline_s)
     except TimeoutError:
         raise QuoteFailure(f"gave no answer within {round(deadline_s * 1000)} ms") from None
     return parse_answer(raw, currency, lines)
 
 
 async def _post_json(
-    http: httpx.AsyncClient, endpoint: Endpoint, body: dict[str, Any], deadline_s: float
+    http: httpx.AsyncClient,
+    endpoint: Endpoint,
+    pinned: PinnedEndpoint,
+    body: dict[str, Any],
+    deadline_s: float,
 ) -> Any:
     headers = {"Content-Type": "application/json", "Accept": "application/json", **dict(endpoint.headers)}
     try:
-        async with http.stream(
-            "POST", endpoint.url, content=json.dumps(body), headers=headers, timeout=httpx.Timeout(deadline_s)
+        async with pinned_stream(
+            http,
+            "POST",
+            pinned,
+            content=json.dumps(body),
+            headers=headers,
+            http_timeout=httpx.Timeout(deadline_s),
         ) as response:
             if response.status_code != 200:
                 raise QuoteFailure(f"answered HTTP {response.status_code}")
@@ -104,10 +120,13 @@ async def _post_json(
         raise ContractBreach("answered malformed JSON") from None
 
 
-async def _graphql(http: httpx.AsyncClient, endpoint: Endpoint, payload: dict, deadline_s: float) -> Any:
+async def _graphql(
+    http: httpx.AsyncClient, endpoint: Endpoint, pinned: PinnedEndpoint, payload: dict, deadline_s: float
+) -> Any:
     body = await _post_json(
         http,
         endpoint,
+        pinned,
         {"query": QUOTE_QUERY, "operationName": "Quote", "variables": {"request": payload}},
         deadline_s,
     )
@@ -119,11 +138,15 @@ async def _graphql(http: httpx.AsyncClient, endpoint: Endpoint, payload: dict, d
     return data.get("quote")
 
 
-async def _rest_json(http: httpx.AsyncClient, endpoint: Endpoint, payload: dict, deadline_s: float) -> Any:
-    return await _post_json(http, endpoint, payload, deadline_s)
+async def _rest_json(
+    http: httpx.AsyncClient, endpoint: Endpoint, pinned: PinnedEndpoint, payload: dict, deadline_s: float
+) -> Any:
+    return await _post_json(http, endpoint, pinned, payload, deadline_s)
 
 
-TRANSPORTS: dict[str, Callable[[httpx.AsyncClient, Endpoint, dict, float], Awaitable[Any]]] = {
+TRANSPORTS: dict[
+    str, Callable[[httpx.AsyncClient, Endpoint, PinnedEndpoint, dict, float], Awaitable[Any]]
+] = {
     "GRAPHQL_SUBGRAPH": _graphql,
     "REST_JSON": _rest_json,
 }
