@@ -135,7 +135,8 @@ def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_ou
     expect(page.locator("#cart-count")).to_have_text("3")
 
     # Checkout: e-mail, address, a payment method of the hub's policies, the marketing opt-in.
-    page.get_by_role("link", name="Check out").click()
+    tab_to(page, page.get_by_role("link", name="Check out"))
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
     expect(page.get_by_role("radio", name="Invoice")).to_be_checked()
     fill_checkout(page, email)
@@ -278,4 +279,34 @@ def test_every_text_of_a_store_is_shown_as_text(sample_hub_url: str, tab: Tab) -
     expect(page.locator(".welcome")).to_have_text(markup)
     assert page.locator("main img, main b, main i, header i").count() == 0
     assert page.title() != "owned"
+    clean(tab)
+
+
+def test_checkout_says_what_is_missing_and_shows_the_hubs_refusal_beside_its_field(
+    sample_hub_url: str, tab: Tab
+) -> None:
+    page = tab.page
+    page.goto(f"{sample_hub_url}/shop/{STORE}/search?q=drill")
+    page.get_by_role("list", name="Search results").get_by_role("link").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text("1")
+    page.goto(f"{sample_hub_url}/shop/{STORE}/checkout")
+
+    # Nothing filled in: the page lists what is missing, and the focus goes to that list.
+    page.get_by_role("button", name=re.compile("^Place order")).click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("E-mail")
+    expect(summary).to_contain_text("City")
+    assert page.evaluate("document.activeElement.id") == "checkout-errors"
+    expect(page.get_by_label("E-mail", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    # A country the hub does not know: its message, beside the field; no order placed.
+    fill_checkout(page, "lin@customers.example")
+    page.get_by_label("Country (two-letter code, e.g. DE)").fill("ZZ")
+    page.get_by_role("button", name=re.compile("^Place order")).click()
+    country = page.get_by_label("Country (two-letter code, e.g. DE)")
+    expect(country).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#country-error")).to_contain_text("ISO 3166-1")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
+    expect(page.locator("#cart-count")).to_have_text("1")
     clean(tab)

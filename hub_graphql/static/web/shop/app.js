@@ -164,12 +164,16 @@ async function changeCart(document_, variables, field) {
       keepCartId(id);
     }
     const payload = (await run(document_, { cartId: id, ...variables }))[field];
-    const gone = payload.userErrors.some((e) => e.code === "NOT_FOUND" && (e.field || []).includes("cartId"));
+    // Checked out in another tab, or unknown: forget it, and the change goes to a new cart.
+    const gone = payload.userErrors.some((e) => ["NOT_FOUND", "CART_CLOSED"].includes(e.code) && (e.field || []).includes("cartId"));
     if (!gone) {
       if (payload.cart) showCartCount(payload.cart);
       return payload;
     }
     keepCartId(null);
+    showCartCount(null);
+    // Only an addition starts again in a new cart; a change to lines of the old one cannot.
+    if (field !== "addCartLines") return payload;
   }
   return { cart: null, userErrors: [{ message: "Your cart could not be found.", code: "NOT_FOUND" }] };
 }
