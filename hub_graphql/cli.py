@@ -18,8 +18,10 @@ T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True, help="The demand chain hub.")
 db_app = typer.Typer(no_args_is_help=True, help="The hub's database.")
 catalog_app = typer.Typer(no_args_is_help=True, help="The master catalog.")
+orders_app = typer.Typer(no_args_is_help=True, help="Store orders and their history.")
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(orders_app, name="orders")
 console = Console()
 
 
@@ -111,6 +113,52 @@ def catalog_import(
         console.print(f"[red]{len(report.rejected)} lines rejected; nothing was imported[/red]")
         raise typer.Exit(1)
     console.print(f"imported {report.imported} products, rejected {len(report.rejected)} lines")
+
+
+MAX_PROBLEMS_SHOWN = 200
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="CSV: number,store_slug,placed_at,customer_email,status,sku,quantity,unit_price,currency",
+        ),
+    ],
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="File lines per batch.")] = 5000,
+) -> None:
+    """Import past store orders (one order line per row); writes nothing when a line is bad."""
+    from resolvers.catalog_reader import UnreadableFile
+    from resolvers.orders_import import WriteRefused, import_orders
+
+    total = _count_lines(file)
+    try:
+        with Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            task = progress.add_task("import", total=total)
+            report = _run_with_resources(
+                lambda r: import_orders(
+                    r.session_factory,
+                    file,
+                    batch_size=batch_size,
+                    progress=lambda n: progress.advance(task, n),
+                )
+            )
+    except (UnreadableFile, WriteRefused) as error:
+        console.print(f"[red]{error}; nothing was imported[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    for rejected in report.rejected[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"[red]line {rejected.line}[/red]: {rejected.message}", highlight=False)
+    if len(report.rejected) > MAX_PROBLEMS_SHOWN:
+        console.print(f"… and {len(report.rejected) - MAX_PROBLEMS_SHOWN} more problems", highlight=False)
+    if report.rejected:
+        console.print(f"[red]{report.rejected_lines} lines rejected; nothing was imported[/red]")
+        raise typer.Exit(1)
+    console.print(f"imported {report.orders} orders with {report.lines} lines")
 
 
 def _count_lines(file: Path) -> int:

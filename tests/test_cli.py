@@ -30,6 +30,8 @@ HELP_SAYS = {
     ("seed",): "sample data",
     ("catalog",): "master catalog",
     ("catalog", "import"): "Import products from CSV or JSON Lines",
+    ("orders",): "Store orders",
+    ("orders", "import"): "Import past store orders",
     ("export-schema",): "GraphQL SDL",
     ("create-admin",): "Create a SITE_ADMIN user",
 }

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from datasources.catalog.models import Category
 from resolvers.samples import catalog as catalog_sample
+from resolvers.samples import orders as orders_sample
 from resolvers.samples import partners as partners_sample
 from resolvers.samples import quotes as quotes_sample
 from resolvers.samples import stores as stores_sample
@@ -22,6 +23,7 @@ SEEDERS: list[tuple[str, Seeder]] = [
     ("partners", partners_sample.seed),
     ("stores", stores_sample.seed),
     ("quotes", quotes_sample.seed),
+    ("orders", orders_sample.seed),
 ]
 
 
