@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,6 +21,7 @@ from tests.browser import SAMPLE_ADMIN, Tab, fits_the_screen, graphql, sign_in, 
 pytestmark = pytest.mark.browser
 
 STORE = "brightbuild-store"
+PENDING = Path(__file__).parent / "contract_pending.txt"
 PROMOTION = """mutation($input: PromotionInput!) { upsertPromotion(input: $input) { promotion { code } userErrors { message } } }"""
 CAMPAIGN = """mutation($input: CampaignInput!) { createCampaign(input: $input) { campaign { code } userErrors { message } } }"""
 CAMPAIGN_RESULTS = (
@@ -28,7 +30,19 @@ CAMPAIGN_RESULTS = (
 PRODUCT = """query($slug: String!, $sku: String!) {
   store(slug: $slug) { product(sku: $sku) { name description price { amount } listPrice { amount } } }
 }"""
-ORDER = "query($n: String!) { order(number: $n) { status customerEmail paymentMethod discounts { couponCode } campaign { code } lines { sku quantity } } }"
+ORDER = "query($n: String!) { order(number: $n) { status customerEmail paymentMethod total { amount } lines { sku quantity } } }"
+ORDER_DISCOUNTS = "query($n: String!) { order(number: $n) { subtotal { amount } discounts { couponCode amount { amount } } total { amount } } }"
+ORDER_CAMPAIGN = "query($n: String!) { order(number: $n) { campaign { code } } }"
+
+
+def not_built(*coordinates: str) -> bool:
+    """Whether any of these fields is still one of the contract's open breaks (tests/contract_pending.txt).
+
+    A test of a feature the hub has not built yet is expected to fail (strict: the day the field is
+    built, tests/test_schema.py takes it off the list and the test must pass).
+    """
+    pending = PENDING.read_text(encoding="utf-8")
+    return any(f"Field {c} was removed." in pending for c in coordinates)
 
 
 def unique(prefix: str) -> str:
@@ -54,26 +68,8 @@ def fill_checkout(page: Page, email: str) -> None:
     page.get_by_label("Country (two-letter code, e.g. DE)").fill("GB")
 
 
-def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_out(
-    sample_hub_url: str, tab: Tab
-) -> None:
+def test_a_customer_browses_searches_adds_to_cart_and_checks_out(sample_hub_url: str, tab: Tab) -> None:
     admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
-    coupon = unique("SAVE")
-    graphql(
-        sample_hub_url,
-        PROMOTION,
-        {
-            "input": {
-                "code": coupon,
-                "name": "Ten off",
-                "storeSlug": STORE,
-                "scope": "ALL",
-                "percentOff": "10",
-                "couponCode": coupon,
-            }
-        },
-        admin,
-    )
     email = f"ada-{uuid.uuid4().hex[:6]}@customers.example"
     page = tab.page
 
@@ -118,17 +114,9 @@ def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_ou
     expect(page.locator("#add-message")).to_contain_text(f"Added 2 \u00d7 {product_name} to your cart")
     expect(page.locator("#cart-count")).to_have_text("2")
 
-    # The cart: a wrong coupon shows the hub's error; the right one takes 10 % off; the quantity changes.
+    # The cart: the quantity changes.
     page.get_by_role("link", name=re.compile("^Cart")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
-    page.get_by_label("Coupon code").fill("NO-SUCH-COUPON")
-    page.get_by_label("Coupon code").press("Enter")
-    expect(page.get_by_role("alert")).not_to_be_empty()
-    expect(page.get_by_label("Coupon code")).to_have_attribute("aria-invalid", "true")
-    page.get_by_label("Coupon code").fill(coupon)
-    page.get_by_label("Coupon code").press("Enter")
-    expect(page.locator(".coupon-code")).to_have_text(coupon)
-    expect(page.locator(".totals")).to_contain_text("Ten off")
     page.get_by_label(f"Quantity of {product_name}").fill("3")
     page.get_by_role("button", name=f"Update {product_name}").click()
     expect(page.get_by_label(f"Quantity of {product_name}")).to_have_value("3")
@@ -157,8 +145,7 @@ def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_ou
     assert order["status"] == "PLACED"
     assert order["customerEmail"] == email
     assert order["paymentMethod"] == "CREDIT_CARD"
-    assert [d["couponCode"] for d in order["discounts"]] == [coupon]
-    assert [line["quantity"] for line in order["lines"]] == [3]
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [(sku, 3)]
 
     # And it shows up in the dashboard, found by the customer's e-mail.
     page.goto(f"{sample_hub_url}/admin/")
@@ -176,6 +163,11 @@ def test_a_customer_browses_searches_adds_to_cart_applies_a_coupon_and_checks_ou
     clean(tab)
 
 
+@pytest.mark.xfail(
+    not_built("Order.campaign", "Query.campaign", "Mutation.recordActivity"),
+    reason="the campaign's credit needs Order.campaign, campaign and recordActivity (tests/contract_pending.txt)",
+    strict=True,
+)
 def test_a_visitor_from_a_campaign_link_is_credited_in_the_campaigns_results(
     sample_hub_url: str, tab: Tab
 ) -> None:
@@ -214,7 +206,9 @@ def test_a_visitor_from_a_campaign_link_is_credited_in_the_campaigns_results(
     clean(tab)
 
     # The order is credited to the campaign, and its results count the visit and the order.
-    assert graphql(sample_hub_url, ORDER, {"n": number}, admin)["order"]["campaign"] == {"code": code}
+    assert graphql(sample_hub_url, ORDER_CAMPAIGN, {"n": number}, admin)["order"]["campaign"] == {
+        "code": code
+    }
     results = graphql(sample_hub_url, CAMPAIGN_RESULTS, {"code": code}, admin)["campaign"]["results"]
     assert results["orders"] == 1 and results["visits"] >= 3
 
@@ -310,3 +304,68 @@ def test_checkout_says_what_is_missing_and_shows_the_hubs_refusal_beside_its_fie
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
     expect(page.locator("#cart-count")).to_have_text("1")
     clean(tab)
+
+
+@pytest.mark.xfail(
+    not_built("Mutation.applyCoupon", "Mutation.upsertPromotion"),
+    reason="coupons need applyCoupon and upsertPromotion (tests/contract_pending.txt)",
+    strict=True,
+)
+def test_a_coupon_takes_its_discount_in_the_cart_and_the_order_keeps_it(
+    sample_hub_url: str, tab: Tab
+) -> None:
+    admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
+    coupon = unique("SAVE")
+    promotion = {
+        "code": coupon,
+        "name": "Ten off",
+        "storeSlug": STORE,
+        "scope": "ALL",
+        "percentOff": "10",
+        "couponCode": coupon,
+    }
+    graphql(sample_hub_url, PROMOTION, {"input": promotion}, admin)
+    page = tab.page
+    page.goto(f"{sample_hub_url}/shop/{STORE}/search?q=drill")
+    page.get_by_role("list", name="Search results").get_by_role("link").first.click()
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text("2")
+    page.get_by_role("link", name=re.compile("^Cart")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+
+    # A coupon the hub does not know: its message, beside the field, and the field marked.
+    coupon_field = page.get_by_label("Coupon code")
+    coupon_field.fill("NO-SUCH-COUPON")
+    coupon_field.press("Enter")
+    expect(page.locator("#coupon-error")).not_to_be_empty()
+    expect(coupon_field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".totals")).not_to_contain_text("Ten off")
+
+    # The right one, entered with the keyboard: 10 % off, and it can be taken off and put back.
+    coupon_field.fill(coupon)
+    coupon_field.press("Enter")
+    expect(page.locator(".coupon-code")).to_have_text(coupon)
+    expect(page.locator(".totals")).to_contain_text("Ten off")
+    page.get_by_role("button", name="Remove coupon").click()
+    expect(page.locator(".totals")).not_to_contain_text("Ten off")
+    page.get_by_label("Coupon code").fill(coupon)
+    page.get_by_label("Coupon code").press("Enter")
+    expect(page.locator(".coupon-code")).to_have_text(coupon)
+    shown_total = page.locator("#cart-total").inner_text()
+
+    page.get_by_role("link", name="Check out").click()
+    fill_checkout(page, f"cora-{uuid.uuid4().hex[:6]}@customers.example")
+    page.get_by_role("button", name=re.compile("^Place order")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your order")
+    number = page.locator("#order-number").inner_text()
+    clean(tab)
+
+    # The order keeps the coupon's discount, at the total the cart showed.
+    order = graphql(sample_hub_url, ORDER_DISCOUNTS, {"n": number}, admin)["order"]
+    assert [d["couponCode"] for d in order["discounts"]] == [coupon]
+    subtotal = Decimal(order["subtotal"]["amount"])
+    discount = (subtotal / 10).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(order["discounts"][0]["amount"]["amount"]) == discount
+    assert Decimal(order["total"]["amount"]) == subtotal - discount
+    assert shown_total == money(order["total"]["amount"])
