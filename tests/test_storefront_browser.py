@@ -11,17 +11,24 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import SAMPLE_ADMIN, Tab, fits_the_screen, graphql, sign_in, tab_to
+from tests.browser import SAMPLE_ADMIN, Tab, fits_the_screen, graphql, needs, sign_in, tab_to
 
 pytestmark = pytest.mark.browser
 
 STORE = "brightbuild-store"
-PENDING = Path(__file__).parent / "contract_pending.txt"
+# What the storefront's pages ask of the hub beyond the catalog and stores (every page shows the cart's count).
+HOME = ("Query.spot", "Mutation.recordActivity", "Query.cart")
+CHECKOUT = (
+    *HOME,
+    "Mutation.createCart",
+    "Mutation.addCartLines",
+    "Mutation.updateCartLine",
+    "Mutation.checkout",
+)
 PROMOTION = """mutation($input: PromotionInput!) { upsertPromotion(input: $input) { promotion { code } userErrors { message } } }"""
 CAMPAIGN = """mutation($input: CampaignInput!) { createCampaign(input: $input) { campaign { code } userErrors { message } } }"""
 CAMPAIGN_RESULTS = (
@@ -33,16 +40,6 @@ PRODUCT = """query($slug: String!, $sku: String!) {
 ORDER = "query($n: String!) { order(number: $n) { status customerEmail paymentMethod total { amount } lines { sku quantity } } }"
 ORDER_DISCOUNTS = "query($n: String!) { order(number: $n) { subtotal { amount } discounts { couponCode amount { amount } } total { amount } } }"
 ORDER_CAMPAIGN = "query($n: String!) { order(number: $n) { campaign { code } } }"
-
-
-def not_built(*coordinates: str) -> bool:
-    """Whether any of these fields is still one of the contract's open breaks (tests/contract_pending.txt).
-
-    A test of a feature the hub has not built yet is expected to fail (strict: the day the field is
-    built, tests/test_schema.py takes it off the list and the test must pass).
-    """
-    pending = PENDING.read_text(encoding="utf-8")
-    return any(f"Field {c} was removed." in pending for c in coordinates)
 
 
 def unique(prefix: str) -> str:
@@ -68,6 +65,7 @@ def fill_checkout(page: Page, email: str) -> None:
     page.get_by_label("Country (two-letter code, e.g. DE)").fill("GB")
 
 
+@needs(*CHECKOUT, "Query.orders", "Query.order")
 def test_a_customer_browses_searches_adds_to_cart_and_checks_out(sample_hub_url: str, tab: Tab) -> None:
     admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
     email = f"ada-{uuid.uuid4().hex[:6]}@customers.example"
@@ -163,11 +161,7 @@ def test_a_customer_browses_searches_adds_to_cart_and_checks_out(sample_hub_url:
     clean(tab)
 
 
-@pytest.mark.xfail(
-    not_built("Order.campaign", "Query.campaign", "Mutation.recordActivity"),
-    reason="the campaign's credit needs Order.campaign, campaign and recordActivity (tests/contract_pending.txt)",
-    strict=True,
-)
+@needs(*CHECKOUT, "Mutation.createCampaign", "Mutation.recordActivity", "Query.campaign", "Order.campaign")
 def test_a_visitor_from_a_campaign_link_is_credited_in_the_campaigns_results(
     sample_hub_url: str, tab: Tab
 ) -> None:
@@ -224,6 +218,7 @@ def test_a_visitor_from_a_campaign_link_is_credited_in_the_campaigns_results(
     clean(tab)
 
 
+@needs(*CHECKOUT)
 def test_the_storefront_fits_a_phone_and_says_when_a_store_is_not_open(sample_hub_url: str, tab: Tab) -> None:
     page = tab.page
     page.set_viewport_size({"width": 375, "height": 740})
@@ -244,6 +239,7 @@ def test_the_storefront_fits_a_phone_and_says_when_a_store_is_not_open(sample_hu
     clean(tab)
 
 
+@needs(*HOME)
 def test_every_text_of_a_store_is_shown_as_text(sample_hub_url: str, tab: Tab) -> None:
     # A store's texts are the reseller's to write: markup in them is shown, never run or parsed.
     admin = sign_in(sample_hub_url, *SAMPLE_ADMIN)
@@ -276,6 +272,7 @@ def test_every_text_of_a_store_is_shown_as_text(sample_hub_url: str, tab: Tab) -
     clean(tab)
 
 
+@needs(*CHECKOUT)
 def test_checkout_says_what_is_missing_and_shows_the_hubs_refusal_beside_its_field(
     sample_hub_url: str, tab: Tab
 ) -> None:
@@ -306,11 +303,7 @@ def test_checkout_says_what_is_missing_and_shows_the_hubs_refusal_beside_its_fie
     clean(tab)
 
 
-@pytest.mark.xfail(
-    not_built("Mutation.applyCoupon", "Mutation.upsertPromotion"),
-    reason="coupons need applyCoupon and upsertPromotion (tests/contract_pending.txt)",
-    strict=True,
-)
+@needs(*CHECKOUT, "Mutation.upsertPromotion", "Mutation.applyCoupon", "Mutation.removeCoupon")
 def test_a_coupon_takes_its_discount_in_the_cart_and_the_order_keeps_it(
     sample_hub_url: str, tab: Tab
 ) -> None:
