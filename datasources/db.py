@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import aiosqlite
 from sqlalchemy import MetaData, event, make_url
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -70,6 +71,19 @@ def create_engine(
             # The search index's triggers call it (datasources/catalog/search.py).
             dbapi_connection.create_function(SEARCH_WORDS_FUNCTION, 1, search_words, deterministic=True)
 
+        @event.listens_for(engine.sync_engine, "handle_error")
+        def _sqlite_interrupt_cancelled(context: Any) -> None:
+            # A cancelled statement (the request's time limit) would run on to its end in aiosqlite's
+            # thread, holding the connection and any write lock: interrupt it there (thread-safe).
+            # And keep the connection: SQLAlchemy would close it as broken, but a connection closed
+            # while its interrupted statement is still referenced stays open, write lock included,
+            # where a rollback (the session's, next) ends the transaction cleanly.
+            if isinstance(context.original_exception, asyncio.CancelledError) and context.connection:
+                driver = context.connection.connection.driver_connection
+                if isinstance(driver, aiosqlite.Connection):
+                    driver._conn.interrupt()
+                    context.is_disconnect = False
+
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
             mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
@@ -90,61 +104,101 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class RequestStopped(Exception):
+    """A statement asked for after the request was stopped (its time limit passed)."""
+
+
 class RequestDatabase:
-    """The one session of a request, shared by resolvers and loaders under a lock."""
+    """The one session of a request, shared by resolvers and loaders under a lock.
+
+    A request cut off by its time limit is cancelled: the statement it was running is
+    stopped in the database (asyncpg sends PostgreSQL a cancel request; on SQLite the engine's
+    `handle_error` hook interrupts it), its transaction is rolled back, and `stop()` also
+    cancels a loader's batch still running in a task of its own and refuses any statement
+    asked for afterwards.
+    """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        self._running: asyncio.Task[Any] | None = None
+        self._stopped = False
 
     @property
     def session(self) -> AsyncSession:
+        if self._stopped:
+            raise RequestStopped("the request was stopped: no more statements")
         if self._session is None:
             self._session = self._session_factory()
         return self._session
 
-    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[AsyncSession]:
+        """The session, held by the current task for one statement."""
         async with self._lock:
-            return await self.session.execute(statement, params)
+            session = self.session
+            self._running = asyncio.current_task()
+            try:
+                yield session
+            finally:
+                self._running = None
+
+    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        async with self._statement() as session:
+            return await session.execute(statement, params)
 
     async def scalars(self, statement: Executable, params: Any = None) -> Sequence[Any]:
-        async with self._lock:
-            return (await self.session.scalars(statement, params)).all()
+        async with self._statement() as session:
+            return (await session.scalars(statement, params)).all()
 
     async def scalar(self, statement: Executable, params: Any = None) -> Any:
-        async with self._lock:
-            return await self.session.scalar(statement, params)
+        async with self._statement() as session:
+            return await session.scalar(statement, params)
 
     async def all(self, statement: Executable, params: Any = None) -> Sequence[Any]:
-        async with self._lock:
-            return (await self.session.execute(statement, params)).all()
+        async with self._statement() as session:
+            return (await session.execute(statement, params)).all()
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        """Hold the session for one mutation; commit on success, roll back on error or veto."""
+        """Hold the session for one mutation; commit on success, roll back on error, veto or cancellation."""
         async with self._lock:
             session = self.session
-            if session.in_transaction():
-                # Reads earlier in the request opened a transaction: end it (it wrote nothing, and a
-                # commit keeps loaded objects usable) so the mutation begins its own write transaction.
-                await session.commit()
-            await session.connection(execution_options=WRITE_TRANSACTION)
-            work = UnitOfWork(session)
+            self._running = asyncio.current_task()
             try:
-                yield work
-                if work.vetoed:
-                    await session.rollback()
-                else:
+                if session.in_transaction():
+                    # Reads earlier in the request opened a transaction: end it (it wrote nothing, and a
+                    # commit keeps loaded objects usable) so the mutation begins its own write transaction.
                     await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+                await session.connection(execution_options=WRITE_TRANSACTION)
+                work = UnitOfWork(session)
+                try:
+                    yield work
+                    if work.vetoed:
+                        await session.rollback()
+                    else:
+                        await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+            finally:
+                self._running = None
+
+    async def stop(self) -> None:
+        """The request's answer is gone (its time limit passed): stop its database work and roll it back."""
+        self._stopped = True
+        running = self._running
+        if running is not None and running is not asyncio.current_task() and not running.done():
+            # A loader's batch, dispatched in its own task, still holds the session.
+            running.cancel()
+        await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
 
 
 class UnitOfWork:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -10,16 +11,21 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
 
+from hub_graphql.body_limit import BodySizeLimit
 from hub_graphql.context import Context, build_context
 from hub_graphql.graphiql import GraphiQLFiles
-from hub_graphql.http import GraphQLOverHTTP
+from hub_graphql.http import GraphQLOverHTTP, json_response, media_type_of
 from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
+from hub_graphql.security_headers import SecurityHeaders
 from hub_graphql.settings import Settings
 from hub_graphql.web_pages import web_routes
 
@@ -46,10 +52,30 @@ class HubGraphQL(GraphQLOverHTTP, GraphQL):
         return self._graphiql.page()
 
 
-async def _close_context(request: Request) -> None:
+TIMEOUT = "TIMEOUT"
+
+
+async def _close_context(request: Request, *, stopped: bool = False) -> None:
     context: Context | None = getattr(request.state, "hub_context", None)
     if context is not None:
-        await context.close()
+        await (context.stop() if stopped else context.close())
+
+
+def _timed_out(request: Request, limit_ms: int) -> Response:
+    """The answer to an operation stopped at the time limit: its work was cancelled, nothing it wrote kept."""
+    error = {
+        "message": f"The operation ran past the hub's time limit of {limit_ms:,} ms and was stopped; "
+        "nothing it would have written was kept.",
+        "extensions": {"code": TIMEOUT, "limitMs": limit_ms},
+    }
+    return json_response({"data": None, "errors": [error]}, 200, media_type_of(request))
+
+
+class HubStarlette(Starlette):
+    """Starlette with the security headers outside everything, its own error pages included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 @contextmanager
@@ -70,26 +96,38 @@ def startup_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the hub; the engine, session factory and HTTP client live as long as the app's lifespan."""
+def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starlette:
+    """Build the hub; the engine, session factory and HTTP client live as long as the app's lifespan.
+
+    `schema` replaces the hub's schema (tests add fields of their own); by default `build_schema(settings)`.
+    """
     settings = settings or Settings()
     holder: dict[str, Resources] = {}
     graphiql = GraphiQLFiles(settings.web_modules_dir)
     graphql_app = HubGraphQL(
         holder,
         graphiql,
-        schema=build_schema(settings),
+        schema=schema or build_schema(settings),
         graphql_ide="graphiql",
         allow_queries_via_get=True,
     )
+    time_limit_s = settings.max_execution_ms / 1000
 
     async def graphql_endpoint(request: Request) -> Response:
+        stopped = False
         try:
-            return await graphql_app.run(request)
+            # Past the limit the request's task is cancelled: resolvers, statements and the transaction.
+            async with asyncio.timeout(time_limit_s) as deadline:
+                return await graphql_app.run(request)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            stopped = True
+            return _timed_out(request, settings.max_execution_ms)
         except HTTPException as error:
             return PlainTextResponse(error.reason, status_code=error.status_code)
         finally:
-            await _close_context(request)
+            await _close_context(request, stopped=stopped)
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -99,13 +137,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings, deliver=True) as resources:
             holder["resources"] = resources
             with startup_objects_frozen():
                 yield
             holder.pop("resources", None)
 
-    app = Starlette(
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        # Storefronts on other origins: only those listed, never `*`. Tokens travel in the
+        # Authorization header, so no cookies (credentials) are allowed.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+                expose_headers=["retry-after", "x-request-id"],
+                max_age=600,
+            ),
+        )
+    app = HubStarlette(
+        middleware=middleware,
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/health", health),

@@ -233,8 +233,14 @@ def sample_distributor(
     ] = 0.0,
     auth_header: Annotated[str | None, typer.Option(help="Require this header on quote calls...")] = None,
     auth_value: Annotated[str | None, typer.Option(help="...with this value (else HTTP 401).")] = None,
+    fail_orders: Annotated[
+        int, typer.Option(min=0, help="Answer the first N purchase order deliveries HTTP 503.")
+    ] = 0,
+    no_orders: Annotated[
+        bool, typer.Option("--no-orders", help="Serve quotes only: no placeOrder, no /quote/orders.")
+    ] = False,
 ) -> None:
-    """Serve the reference distributor quote service: /graphql (subgraph) and /quote (REST_JSON)."""
+    """Serve the reference distributor: /graphql (subgraph) and /quote (REST_JSON), with purchase orders."""
     import uvicorn
 
     from hub_graphql.sample_distributor import Behaviour, DistributorService, PriceList, create_app
@@ -248,6 +254,8 @@ def sample_distributor(
             fail_rate=fail_rate,
             auth_header=auth_header,
             auth_value=auth_value,
+            fail_orders=fail_orders,
+            takes_orders=not no_orders,
         ),
     )
     console.print(f"[bold]distributor {code}[/bold] on http://{host}:{port}/graphql and /quote")

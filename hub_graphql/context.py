@@ -15,6 +15,7 @@ from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
 from datasources.partners.queries import hub_policy
+from datasources.plaza.loaders import PlazaLoaders
 from datasources.quotes.loaders import QuoteLoaders
 from datasources.quotes.state import quote_state
 from datasources.stores.loaders import StoreLoaders
@@ -31,6 +32,7 @@ class Loaders:
     partners: PartnerLoaders
     quotes: QuoteLoaders
     stores: StoreLoaders
+    plaza: PlazaLoaders
 
     @classmethod
     def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
@@ -44,6 +46,7 @@ class Loaders:
                 EndpointPolicy.of(resources.settings.env, resources.settings.quote_endpoint_allowlist),
             ),
             stores=StoreLoaders.create(db),
+            plaza=PlazaLoaders.create(db),
         )
 
     def clear_all(self) -> None:
@@ -112,6 +115,10 @@ class Context:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def stop(self) -> None:
+        """The request ran past its time limit: stop its database work, roll it back and close."""
+        await self.db.stop()
 
 
 def bearer_token(connection: HTTPConnection | None) -> str | None:

@@ -10,6 +10,15 @@ where `breaks` is optional, e.g. `10:9.50;50:9.00` (from 10 pieces 9.50 each,
 from 50 9.00). A SKU may have one row per currency; a line asked in a currency
 the list has no row for comes back unavailable. `--latency-ms`, `--jitter-ms`
 and `--fail-rate` make it a slow or flaky partner; `/stats` counts the calls.
+
+Purchase orders (contract version 2): the `placeOrder` mutation on /graphql and
+POST /quote/orders take a PurchaseOrderInput. An order is accepted when every
+line's SKU is on the price list in its currency, rejected (with the reason)
+otherwise, and each number is answered once: the same number again gets its
+first answer, so the hub's retries never make a second order. `--fail-orders N`
+answers the first N order deliveries HTTP 503 (a brief outage), and
+`--no-orders` serves the quote part alone (a distributor that answers its
+orders in the hub's proxy store). `/orders` lists the orders taken.
 It is small on purpose: a distributor may start from it (docs/distributors.md).
 """
 
@@ -136,6 +145,9 @@ class Behaviour:
     fail_rate: float = 0.0
     auth_header: str | None = None
     auth_value: str | None = None
+    fail_orders: int = 0
+    """The first this many order deliveries are answered HTTP 503."""
+    takes_orders: bool = True
     random: random.Random = field(default_factory=random.Random)
 
 
@@ -146,6 +158,10 @@ class Stats:
     failed: int = 0
     graphql: int = 0
     rest: int = 0
+    order_calls: int = 0
+    """Every order delivery that reached the service, refused ones included."""
+    orders: int = 0
+    """Distinct purchase order numbers answered."""
 
 
 class Refused(Exception):
@@ -229,7 +245,58 @@ class Query:
         return _as_result(service.answer(_as_input(request)))
 
 
-schema = strawberry.federation.Schema(query=Query, federation_version="2.9")
+@strawberry.input
+class PurchaseOrderLineInput:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@strawberry.input
+class PurchaseOrderInput:
+    number: str = strawberry.field(description="The hub's purchase order number; the idempotency key.")
+    reseller_code: str
+    currency: str
+    lines: list[PurchaseOrderLineInput]
+    quote_request_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The hub's id of the accepted quote's request, where the lines came from one.",
+    )
+
+
+@strawberry.type
+class PurchaseOrderResult:
+    number: str
+    accepted: bool
+    reference: str | None = strawberry.field(
+        description="The distributor's own reference for an accepted order."
+    )
+    reason: str | None = strawberry.field(description="Why it was not accepted.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def place_order(self, info: strawberry.Info, order: PurchaseOrderInput) -> PurchaseOrderResult:
+        service: DistributorService = info.context["service"]
+        answer = service.place_order(
+            {
+                "number": order.number,
+                "resellerCode": order.reseller_code,
+                "currency": order.currency,
+                "lines": [
+                    {"sku": line.sku, "quantity": line.quantity, "unitPrice": str(line.unit_price)}
+                    for line in order.lines
+                ],
+                "quoteRequestId": str(order.quote_request_id) if order.quote_request_id else None,
+            }
+        )
+        return PurchaseOrderResult(**answer)
+
+
+schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.9")
+quote_only_schema = strawberry.federation.Schema(query=Query, federation_version="2.9")
+"""Contract version 1 alone: a distributor whose orders wait in the hub's proxy store."""
 
 
 # ---------------------------------------------------------------- the service
@@ -261,10 +328,48 @@ class DistributorService:
         self.stats.lines += len(request.get("lines") or [])
         return quote_result(self.price_list, request)
 
+    order_book: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Every number answered, with its first answer and the order as it came."""
+
+    def admit_order(self) -> None:
+        """Count an order delivery; the first `fail_orders` are refused (raises Refused(503))."""
+        self.stats.order_calls += 1
+        if self.stats.order_calls <= self.behaviour.fail_orders:
+            raise Refused(503)
+
+    def place_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        """A PurchaseOrderResult for a PurchaseOrderInput; a number seen before gets its first answer."""
+        number = order["number"]
+        known = self.order_book.get(number)
+        if known is not None:
+            return known["answer"]
+        unknown = [
+            line["sku"]
+            for line in order["lines"]
+            if (line["sku"], str(order["currency"]).upper()) not in self.price_list.rows
+        ]
+        if unknown:
+            answer = {
+                "number": number,
+                "accepted": False,
+                "reference": None,
+                "reason": f"not on our price list in {order['currency']}: {', '.join(unknown)}",
+            }
+        else:
+            answer = {
+                "number": number,
+                "accepted": True,
+                "reference": f"{self.code}-SO-{len(self.order_book) + 1:05d}",
+                "reason": None,
+            }
+        self.order_book[number] = {"answer": answer, "order": order}
+        self.stats.orders = len(self.order_book)
+        return answer
+
 
 class _SubgraphApp(GraphQL):
     def __init__(self, service: DistributorService) -> None:
-        super().__init__(schema, graphql_ide=None)
+        super().__init__(schema if service.behaviour.takes_orders else quote_only_schema, graphql_ide=None)
         self._service = service
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
@@ -272,16 +377,42 @@ class _SubgraphApp(GraphQL):
 
 
 def create_app(service: DistributorService) -> Starlette:
-    """The reference distributor as an ASGI app: /graphql, /quote, /stats, /health."""
+    """The reference distributor as an ASGI app: /graphql, /quote, /quote/orders, /orders, /stats, /health."""
     subgraph = _SubgraphApp(service)
 
     async def graphql(request: Request) -> Response:
         if request.method == "POST":
             try:
                 await service.admit(request, "graphql")
+                if service.behaviour.takes_orders and _is_place_order(await request.body()):
+                    service.admit_order()
             except Refused as refused:
                 return JSONResponse({"error": "refused"}, status_code=refused.status)
         return await subgraph.run(request)  # type: ignore[return-value]
+
+    async def orders(request: Request) -> Response:
+        if not service.behaviour.takes_orders:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        try:
+            body = json.loads(await request.body())
+            if (
+                not isinstance(body, dict)
+                or not isinstance(body.get("number"), str)
+                or not isinstance(body.get("lines"), list)
+            ):
+                return JSONResponse({"error": "the body is a PurchaseOrderInput object"}, status_code=400)
+            await service.admit(request, "rest")
+            service.admit_order()
+            return JSONResponse(service.place_order(body))
+        except Refused as refused:
+            return JSONResponse({"error": "refused"}, status_code=refused.status)
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "the body is a PurchaseOrderInput object"}, status_code=400)
+
+    async def order_list(_request: Request) -> Response:
+        return JSONResponse(
+            [{"order": entry["order"], "answer": entry["answer"]} for entry in service.order_book.values()]
+        )
 
     async def quote(request: Request) -> Response:
         try:
@@ -304,8 +435,19 @@ def create_app(service: DistributorService) -> Starlette:
     return Starlette(
         routes=[
             Route("/quote", quote, methods=["POST"]),
+            Route("/quote/orders", orders, methods=["POST"]),
+            Route("/orders", order_list),
             Route("/stats", stats),
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ]
     )
+
+
+def _is_place_order(body: bytes) -> bool:
+    """Whether a GraphQL request is an order delivery (so `--fail-orders` refuses only those)."""
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(request, dict) and "placeOrder" in str(request.get("query", ""))

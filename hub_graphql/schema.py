@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
+    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -17,9 +18,10 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from hub_graphql.cost import query_cost_limiter
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, partners, quotes, stores
+from hub_graphql.types import catalog, partners, plaza, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -29,6 +31,7 @@ NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **partners.NODE_RESOLVERS,
     **stores.NODE_RESOLVERS,
     **quotes.NODE_RESOLVERS,
+    **plaza.NODE_RESOLVERS,
 }
 
 
@@ -43,13 +46,24 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, catalog.CatalogQuery, partners.PartnersQuery, stores.StoresQuery, quotes.QuotesQuery):
+class Query(
+    NodeQuery,
+    catalog.CatalogQuery,
+    partners.PartnersQuery,
+    stores.StoresQuery,
+    quotes.QuotesQuery,
+    plaza.PlazaQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    partners.PartnersMutation, catalog.CatalogMutation, stores.StoresMutation, quotes.QuotesMutation
+    partners.PartnersMutation,
+    catalog.CatalogMutation,
+    stores.StoresMutation,
+    quotes.QuotesMutation,
+    plaza.PlazaMutation,
 ):
     pass
 
@@ -69,22 +83,28 @@ class HubSchema(strawberry.federation.Schema):
         super().process_errors(unexpected, execution_context)
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
+def build_schema(
+    settings: Settings | None = None, *, query: type = Query, mutation: type = Mutation
+) -> strawberry.federation.Schema:
+    """The hub's schema with its limits; `query` and `mutation` let tests add fields of their own."""
     settings = settings or Settings()
     # Factories, so each request gets fresh extension instances (the caches live at module level).
     extensions: list[object] = [
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # After validation, before execution (it needs the variables): docs/operations.md, "Limits".
+        query_cost_limiter(settings.max_query_cost),
         lambda: MaskErrors(should_mask_error=_should_mask),
         PartialResults,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     return HubSchema(
-        query=Query,
-        mutation=Mutation,
+        query=query,
+        mutation=mutation,
         types=[
             catalog.Product,
             catalog.Category,

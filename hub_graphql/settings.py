@@ -73,6 +73,47 @@ class Settings(BaseSettings):
             return entries
         return value
 
+    # Limits on what one request may ask (docs/operations.md, "Limits").
+    max_query_cost: int = Field(default=100_000, ge=1)
+    max_execution_ms: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_query_tokens: int = Field(default=2_000, ge=50)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Origins (scheme://host[:port]) whose pages may call the hub from a browser; none by default."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            origins = [str(v).strip().rstrip("/") for v in value if str(v).strip()]
+            for origin in origins:
+                scheme, _, host = origin.partition("://")
+                if scheme not in ("http", "https") or not host or "/" in host or origin == "*":
+                    raise ValueError(
+                        f"HUB_CORS_ORIGINS: {origin!r} is not an origin such as https://shop.example"
+                    )
+            return origins
+        return value
+    # Outbox and e-mail (datasources/outbox/worker.py, datasources/mail/).
+    outbox_worker: bool = True
+    """Deliver the outbox (e-mail, purchase orders) from this process; off for processes that should not."""
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    """How often the worker looks for due work another process enqueued (its own commits wake it at once)."""
+    outbox_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    outbox_retry_max_seconds: float = Field(default=300.0, gt=0, le=86400)
+    outbox_lease_seconds: float = Field(default=120.0, gt=0, le=86400)
+    """A claimed message is someone's for this long; a crashed process's claim comes back after it."""
+    outbox_batch_size: int = Field(default=20, ge=1, le=500)
+    smtp_url: SecretStr | None = None
+    """`smtp://host:port`, `smtps://user:pass@host:port`, `smtp+starttls://…`; unset: .eml files."""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mail_dir: str = "./mail"
+    mail_from: str = "Demand Chain Hub <hub@localhost>"
+    order_delivery_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    """How long a distributor's service may take to answer a purchase order before the try counts as failed."""
+
     @field_validator("quote_endpoint_allowlist", mode="before")
     @classmethod
     def _split_allowlist(cls, value: object) -> object:

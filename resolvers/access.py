@@ -74,6 +74,13 @@ CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
 STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
 OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
 OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
+OWN_PURCHASE_ORDERS = (
+    "a RESELLER_ADMIN its reseller's orders, a DISTRIBUTOR_REP those sent to its distributor"
+)
+ANSWERS_PURCHASE_ORDERS = (
+    "a DISTRIBUTOR_REP for orders sent to its distributor; a SITE_ADMIN for any (a distributor that answered "
+    "by phone), recorded as who answered; only while SUBMITTED"
+)
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
@@ -145,6 +152,15 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.respondToQuoteRequest": roles(
         "DISTRIBUTOR_REP", note="for its own distributor, on requests sent to it"
     ),
+    # Commerce Plaza purchase orders (resolvers/plaza.py): a reseller sees its own, a distributor's reps
+    # those sent to it, staff all; a distributor's reps answer them in its proxy store.
+    "Query.purchaseOrders": roles(
+        *STAFF_NAMES, "RESELLER_ADMIN", "DISTRIBUTOR_REP", note=OWN_PURCHASE_ORDERS
+    ),
+    "Query.purchaseOrder": roles(*STAFF_NAMES, "RESELLER_ADMIN", "DISTRIBUTOR_REP", note=OWN_PURCHASE_ORDERS),
+    "Mutation.submitPlazaCart": roles("RESELLER_ADMIN", approved_reseller=True, note="its own plaza cart"),
+    "Mutation.confirmPurchaseOrder": roles("SITE_ADMIN", "DISTRIBUTOR_REP", note=ANSWERS_PURCHASE_ORDERS),
+    "Mutation.rejectPurchaseOrder": roles("SITE_ADMIN", "DISTRIBUTOR_REP", note=ANSWERS_PURCHASE_ORDERS),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -160,6 +176,9 @@ VISIBILITY: dict[str, str] = {
     ),
     "DistributorQuote (QuoteRequest.quotes, comparison, node)": (
         "staff and the asking reseller see every quote; a distributor's reps only their own"
+    ),
+    "PurchaseOrder (root fields, node)": (
+        "staff, the reseller's own users, and the reps of the distributor it was sent to; null otherwise"
     ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
 }
@@ -235,6 +254,22 @@ def can_refresh_quotes(viewer: Viewer | None, reseller_id: int) -> bool:
     return viewer.has_any(frozenset({"SITE_ADMIN", "CHANNEL_MANAGER"})) or can_act_for_reseller(
         viewer, reseller_id
     )
+
+
+def can_see_purchase_order(viewer: Viewer | None, reseller_id: int, distributor_id: int) -> bool:
+    """A purchase order: staff, the ordering reseller's users, and the reps of the distributor it went to."""
+    if viewer is None:
+        return False
+    return viewer.is_staff or viewer.reseller_id == reseller_id or viewer.distributor_id == distributor_id
+
+
+def can_answer_purchase_order(viewer: Viewer | None, distributor_id: int) -> bool:
+    """Confirm or reject in the proxy store: the distributor's own reps, or a site administrator for it."""
+    if viewer is None:
+        return False
+    if "SITE_ADMIN" in viewer.roles:
+        return True
+    return "DISTRIBUTOR_REP" in viewer.roles and viewer.distributor_id == distributor_id
 
 
 def can_see_store(

@@ -97,8 +97,16 @@ def postgresql_url_clean(postgres_database: str) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, env="development")
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # No outbox worker unless a test asks for one (tests/test_outbox*.py, test_plaza*.py): its polls
+    # would land in other tests' statement counts. Mail, if any is sent, stays in the test's folder.
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        env="development",
+        outbox_worker=False,
+        mail_dir=str(tmp_path / "mail"),
+    )
 
 
 @pytest.fixture

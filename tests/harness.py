@@ -106,8 +106,9 @@ class Hub:
 
 
 @asynccontextmanager
-async def open_hub(settings: Settings) -> AsyncIterator[Hub]:
-    app = create_app(settings)
+async def open_hub(settings: Settings, *, app: Starlette | None = None) -> AsyncIterator[Hub]:
+    """The hub made by `create_app(settings)`, or `app` (a hub made with a test schema), running."""
+    app = app or create_app(settings)
     async with app.router.lifespan_context(app):
         resources: Resources = app.state.resources_holder["resources"]
         transport = httpx.ASGITransport(app=app)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub_graphql.types.common import global_id
+from tests.plaza_factory import purchase_order_world
 from tests.quote_data import quote_world
 from tests.stores_factory import permission_store
 
@@ -258,5 +259,37 @@ CASES: dict[str, Case] = {
         "respondToQuoteRequest",
         lambda c: QUOTE_REQUEST,
         quote_world,
+    ),
+    # ---------------------------------------------------------------- Commerce Plaza purchase orders
+    "Query.purchaseOrders": Case(
+        "{ purchaseOrders { totalCount edges { node { number } } } }",
+        "purchaseOrders",
+        setup=purchase_order_world,
+    ),
+    "Query.purchaseOrder": Case(
+        '{ purchaseOrder(number: "PO-PERM-0001") { number status } }',
+        "purchaseOrder",
+        setup=purchase_order_world,
+    ),
+    "Mutation.submitPlazaCart": Case(
+        "mutation { submitPlazaCart { purchaseOrders { number } userErrors { code } } }", "submitPlazaCart"
+    ),
+    "Mutation.confirmPurchaseOrder": Case(
+        """mutation {
+  confirmPurchaseOrder(number: "PO-PERM-0001", distributorReference: "REF-1") {
+    purchaseOrder { number status } userErrors { code }
+  }
+}""",
+        "confirmPurchaseOrder",
+        setup=purchase_order_world,
+    ),
+    "Mutation.rejectPurchaseOrder": Case(
+        """mutation {
+  rejectPurchaseOrder(number: "PO-PERM-0001", reason: "out of stock") {
+    purchaseOrder { number status } userErrors { code }
+  }
+}""",
+        "rejectPurchaseOrder",
+        setup=purchase_order_world,
     ),
 }

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from datasources.outbox.models import OutboxMessage
 
 EMAIL = "email"
 PURCHASE_ORDER = "purchase_order"
+
+DOORBELL = "outbox_doorbell"
+"""Key of the session factory's `info` holding the worker's doorbell (hub_graphql/resources.py puts it)."""
+_ENQUEUED = "outbox_enqueued"
 
 EMAIL_MAX_ATTEMPTS = 8
 """An e-mail that still fails after this many tries is FAILED (a campaign counts it as failed)."""
@@ -45,7 +50,22 @@ async def enqueue(
         next_attempt_at=datetime.now(UTC),
     )
     session.add(message)
+    session.info[_ENQUEUED] = True
     return message
+
+
+@event.listens_for(Session, "after_commit")
+def _ring_after_commit(session: Session) -> None:
+    # The worker wakes once the message is visible to it, i.e. after the commit, not at enqueue().
+    if session.info.pop(_ENQUEUED, False):
+        doorbell = session.info.get(DOORBELL)
+        if doorbell is not None:
+            doorbell.ring()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_ENQUEUED, None)
 
 
 async def enqueue_email(

@@ -37,6 +37,14 @@ DEFAULT_POLICY = EndpointPolicy.of("development", [])
 """For callers that give no policy: loopback and private addresses allowed, link-local never."""
 
 
+class HTTPStatusFailure(QuoteFailure):
+    """The service answered with an HTTP status other than 200 (a purchase order's 404 means "not implemented")."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"answered HTTP {status}")
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to reach one distributor; `headers` hold its credential: never log them."""
@@ -104,7 +112,7 @@ async def _post_json(
             http_timeout=httpx.Timeout(deadline_s),
         ) as response:
             if response.status_code != 200:
-                raise QuoteFailure(f"answered HTTP {response.status_code}")
+                raise HTTPStatusFailure(response.status_code)
             content = bytearray()
             async for chunk in response.aiter_bytes():
                 content += chunk
@@ -150,3 +158,94 @@ TRANSPORTS: dict[
     "GRAPHQL_SUBGRAPH": _graphql,
     "REST_JSON": _rest_json,
 }
+
+
+# ---------------------------------------------------------------- purchase orders (contract version 2, optional)
+
+PLACE_ORDER_MUTATION = """
+mutation PlaceOrder($order: PurchaseOrderInput!) {
+  placeOrder(order: $order) { number accepted reference reason }
+}
+"""
+
+
+class OrderNotTaken(QuoteFailure):
+    """The service does not implement `placeOrder` (a GraphQL validation error, an HTTP 404 or 405)."""
+
+
+async def place_order(
+    http: httpx.AsyncClient,
+    endpoint: Endpoint,
+    order: dict[str, Any],
+    *,
+    deadline_s: float,
+    endpoint_policy: EndpointPolicy | None = None,
+) -> dict[str, Any]:
+    """Send one PurchaseOrderInput; answers the PurchaseOrderResult as JSON.
+
+    Raises OrderNotTaken when the service has no `placeOrder`, QuoteFailure (or
+    ContractBreach) for anything worth another try later. The endpoint is checked
+    against the policy right before the call, as for quotes.
+    """
+    if endpoint.transport not in TRANSPORTS:
+        raise OrderNotTaken(f"has no live service ({endpoint.transport})")
+    url = endpoint.url.rstrip("/") + "/orders" if endpoint.transport == "REST_JSON" else endpoint.url
+    try:
+        async with asyncio.timeout(deadline_s):
+            # Resolved, checked and connected to the checked address, as for quotes (DNS rebinding).
+            pinned = await pin_endpoint(url, endpoint_policy or DEFAULT_POLICY)
+            if isinstance(pinned, EndpointProblem):
+                if pinned.code == "UNREACHABLE":
+                    raise QuoteFailure("could not be reached")
+                raise QuoteFailure("has an endpoint the hub's policy does not allow")
+            if endpoint.transport == "REST_JSON":
+                try:
+                    answer = await _post_json(http, endpoint, pinned, order, deadline_s)
+                except HTTPStatusFailure as failure:
+                    if failure.status in (404, 405):
+                        raise OrderNotTaken(f"does not take purchase orders ({failure.reason})") from None
+                    raise
+            else:
+                answer = await _place_order_graphql(http, endpoint, pinned, order, deadline_s)
+    except TimeoutError:
+        raise QuoteFailure(f"gave no answer within {round(deadline_s * 1000)} ms") from None
+    return _order_result(answer, order["number"])
+
+
+async def _place_order_graphql(
+    http: httpx.AsyncClient,
+    endpoint: Endpoint,
+    pinned: PinnedEndpoint,
+    order: dict[str, Any],
+    deadline_s: float,
+) -> Any:
+    request = {"query": PLACE_ORDER_MUTATION, "operationName": "PlaceOrder", "variables": {"order": order}}
+    try:
+        body = await _post_json(http, endpoint, pinned, request, deadline_s)
+    except HTTPStatusFailure as failure:
+        # A GraphQL server answers a document it cannot validate with 400 (GraphQL over HTTP):
+        # our document is fixed, so that means the service has no placeOrder.
+        if failure.status in (400, 404, 405):
+            raise OrderNotTaken(f"does not take purchase orders ({failure.reason})") from None
+        raise
+    if not isinstance(body, dict):
+        raise ContractBreach("wrong shape: the answer is not a GraphQL response")
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and not any(isinstance(e, dict) and e.get("path") for e in errors):
+        # Validation errors (no such mutation) have no `path`; an error while placing the order has one.
+        raise OrderNotTaken("does not take purchase orders (the mutation did not validate)")
+    data = body.get("data")
+    if body.get("errors") or not isinstance(data, dict):
+        raise QuoteFailure("answered with GraphQL errors")
+    return data.get("placeOrder")
+
+
+def _order_result(answer: Any, number: str) -> dict[str, Any]:
+    if not isinstance(answer, dict) or not isinstance(answer.get("accepted"), bool):
+        raise ContractBreach("wrong shape: the answer is not a PurchaseOrderResult")
+    if answer.get("number") != number:
+        raise ContractBreach("answered for another purchase order number")
+    for name in ("reference", "reason"):
+        if answer.get(name) is not None and not isinstance(answer[name], str):
+            raise ContractBreach(f"wrong shape: {name} is not a string")
+    return answer
