@@ -286,7 +286,11 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="hub-screenshots-") as workdir:
-        with sample_hub(Path(workdir)) as base_url, sync_playwright() as playwright:
+        # As the browser tests' hub: a demand plan may pass 10 s on a busy machine (tests/conftest.py).
+        with (
+            sample_hub(Path(workdir), HUB_MAX_EXECUTION_MS="60000") as base_url,
+            sync_playwright() as playwright,
+        ):
             browser = launch_chromium(playwright)
             names = args.only or list(SHOTS)
             if any(name != "graphiql" for name in names):

@@ -301,7 +301,7 @@ def test_a_products_forecast_is_drawn_with_its_interval_and_a_resellers_plan_lis
     page.get_by_label("Weeks").fill("2")
     page.get_by_role("button", name="Show plan").click()
     plan = page.get_by_role("table", name=re.compile("^Demand plan of BrightBuild Hardware for 2 weeks"))
-    expect(plan).to_be_visible(timeout=60_000)  # a forecast for every product the reseller sold
+    expect(plan).to_be_visible(timeout=90_000)  # a forecast for every product the reseller sold
     assert plan.get_by_role("row").count() > 1
     clean(tab)
 

@@ -469,69 +469,70 @@ async function marketingPage() {
 
 async function demandPage(params) {
   const options = await resellerOptions();
-  const parts = [heading("Demand")];
-  if (can("forecast")) {
-    const sku = params.get("sku") || "";
-    const reseller = params.get("reseller") || (can("resellers") ? "" : (options[0] || [""])[0]);
-    const days = params.get("days") || "28";
-    const form = h(
-      "form",
-      { class: "controls", "aria-labelledby": "forecast-title" },
-      field("forecast-sku", "Product SKU", h("input", { value: sku, required: true, autocomplete: "off" })),
-      can("resellers")
-        ? field("forecast-reseller", "Reseller", select([["", "All stores"], ...options], reseller))
-        : null,
-      field("forecast-days", "Days ahead", h("input", { type: "number", min: "1", max: "90", value: days, required: true })),
-      h("button", { type: "submit", class: "primary" }, "Show forecast"),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const next = new URLSearchParams(params);
-      next.set("sku", form.querySelector("#forecast-sku").value.trim());
-      next.set("days", form.querySelector("#forecast-days").value);
-      const chosen = form.querySelector("#forecast-reseller");
-      if (chosen) next.set("reseller", chosen.value);
-      navigate(`/admin/demand?${next}`);
-    });
-    const result = h("div", { class: "forecast" });
-    if (sku) {
-      const data = await attempt(result, ops.DEMAND_FORECAST, { sku, resellerCode: reseller || null, days: Number(days) });
-      if (data && !data.demandForecast) replace(result, h("p", { role: "alert" }, `No product has the SKU ${sku}.`));
-      else if (data) showForecast(result, data.demandForecast);
-    }
-    parts.push(h("section", { "aria-labelledby": "forecast-title" }, h("h2", { id: "forecast-title" }, "A product's demand and forecast"), form, result));
+  // The two parts ask the hub at once: a plan forecasts every product of the reseller, and takes a while.
+  const parts = await Promise.all([can("forecast") ? forecastPart(params, options) : null, can("plan") ? planPart(params, options) : null]);
+  return [heading("Demand"), ...parts];
+}
+
+async function forecastPart(params, options) {
+  const sku = params.get("sku") || "";
+  const reseller = params.get("reseller") || (can("resellers") ? "" : (options[0] || [""])[0]);
+  const days = params.get("days") || "28";
+  const form = h(
+    "form",
+    { class: "controls", "aria-labelledby": "forecast-title" },
+    field("forecast-sku", "Product SKU", h("input", { value: sku, required: true, autocomplete: "off" })),
+    can("resellers") ? field("forecast-reseller", "Reseller", select([["", "All stores"], ...options], reseller)) : null,
+    field("forecast-days", "Days ahead", h("input", { type: "number", min: "1", max: "90", value: days, required: true })),
+    h("button", { type: "submit", class: "primary" }, "Show forecast"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams(params);
+    next.set("sku", form.querySelector("#forecast-sku").value.trim());
+    next.set("days", form.querySelector("#forecast-days").value);
+    const chosen = form.querySelector("#forecast-reseller");
+    if (chosen) next.set("reseller", chosen.value);
+    navigate(`/admin/demand?${next}`);
+  });
+  const result = h("div", { class: "forecast" });
+  if (sku) {
+    const data = await attempt(result, ops.DEMAND_FORECAST, { sku, resellerCode: reseller || null, days: Number(days) });
+    if (data && !data.demandForecast) replace(result, h("p", { role: "alert" }, `No product has the SKU ${sku}.`));
+    else if (data) showForecast(result, data.demandForecast);
   }
-  if (can("plan")) {
-    const reseller = params.get("plan") || (options[0] || [""])[0];
-    const weeks = params.get("weeks") || "4";
-    const form = h(
-      "form",
-      { class: "controls", "aria-labelledby": "plan-title" },
-      field("plan-reseller", "Reseller", select(options, reseller)),
-      field("plan-weeks", "Weeks", h("input", { type: "number", min: "1", max: "12", value: weeks, required: true })),
-      h("button", { type: "submit", class: "primary" }, "Show plan"),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const next = new URLSearchParams(params);
-      next.set("plan", form.querySelector("#plan-reseller").value);
-      next.set("weeks", form.querySelector("#plan-weeks").value);
-      navigate(`/admin/demand?${next}`);
-    });
-    const result = h("div", { class: "plan" });
-    if (params.get("plan") && reseller) {
-      const data = await attempt(result, ops.DEMAND_PLAN, { resellerCode: reseller, weeks: Number(weeks) });
-      if (data) {
-        const plan = data.demandPlan;
-        replace(
-          result,
-          table(`Demand plan of ${plan.reseller.name} for ${plan.weeks} weeks`, ["Product", "SKU", "Forecast units", "Suggested order"], plan.lines.map((l) => [l.product.name, l.sku, l.forecastUnits.toFixed(1), String(l.suggestedQuantity)])),
-        );
-      }
+  return h("section", { "aria-labelledby": "forecast-title" }, h("h2", { id: "forecast-title" }, "A product's demand and forecast"), form, result);
+}
+
+async function planPart(params, options) {
+  const reseller = params.get("plan") || (options[0] || [""])[0];
+  const weeks = params.get("weeks") || "4";
+  const form = h(
+    "form",
+    { class: "controls", "aria-labelledby": "plan-title" },
+    field("plan-reseller", "Reseller", select(options, reseller)),
+    field("plan-weeks", "Weeks", h("input", { type: "number", min: "1", max: "12", value: weeks, required: true })),
+    h("button", { type: "submit", class: "primary" }, "Show plan"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams(params);
+    next.set("plan", form.querySelector("#plan-reseller").value);
+    next.set("weeks", form.querySelector("#plan-weeks").value);
+    navigate(`/admin/demand?${next}`);
+  });
+  const result = h("div", { class: "plan" });
+  if (params.get("plan") && reseller) {
+    const data = await attempt(result, ops.DEMAND_PLAN, { resellerCode: reseller, weeks: Number(weeks) });
+    if (data) {
+      const plan = data.demandPlan;
+      replace(
+        result,
+        table(`Demand plan of ${plan.reseller.name} for ${plan.weeks} weeks`, ["Product", "SKU", "Forecast units", "Suggested order"], plan.lines.map((l) => [l.product.name, l.sku, l.forecastUnits.toFixed(1), String(l.suggestedQuantity)])),
+      );
     }
-    parts.push(h("section", { "aria-labelledby": "plan-title" }, h("h2", { id: "plan-title" }, "A reseller's demand plan"), form, result));
   }
-  return parts;
+  return h("section", { "aria-labelledby": "plan-title" }, h("h2", { id: "plan-title" }, "A reseller's demand plan"), form, result);
 }
 
 function showForecast(result, forecast) {
