@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
+from datasources.orders.loaders import OrderLoaders
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
 from datasources.partners.models import HubPolicy
@@ -33,6 +34,7 @@ class Loaders:
     quotes: QuoteLoaders
     stores: StoreLoaders
     plaza: PlazaLoaders
+    orders: OrderLoaders
 
     @classmethod
     def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
@@ -47,6 +49,7 @@ class Loaders:
             ),
             stores=StoreLoaders.create(db),
             plaza=PlazaLoaders.create(db),
+            orders=OrderLoaders.create(db),
         )
 
     def clear_all(self) -> None:

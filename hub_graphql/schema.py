@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from hub_graphql.cost import query_cost_limiter
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, partners, plaza, quotes, stores
+from hub_graphql.types import catalog, orders, partners, plaza, quotes, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -32,6 +32,7 @@ NODE_RESOLVERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     **stores.NODE_RESOLVERS,
     **quotes.NODE_RESOLVERS,
     **plaza.NODE_RESOLVERS,
+    **orders.NODE_RESOLVERS,
 }
 
 
@@ -53,6 +54,7 @@ class Query(
     stores.StoresQuery,
     quotes.QuotesQuery,
     plaza.PlazaQuery,
+    orders.OrdersQuery,
 ):
     pass
 
@@ -64,6 +66,7 @@ class Mutation(
     stores.StoresMutation,
     quotes.QuotesMutation,
     plaza.PlazaMutation,
+    orders.OrdersMutation,
 ):
     pass
 

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
                     )
             return origins
         return value
+
     # Outbox and e-mail (datasources/outbox/worker.py, datasources/mail/).
     outbox_worker: bool = True
     """Deliver the outbox (e-mail, purchase orders) from this process; off for processes that should not."""

@@ -81,6 +81,12 @@ ANSWERS_PURCHASE_ORDERS = (
     "a DISTRIBUTOR_REP for orders sent to its distributor; a SITE_ADMIN for any (a distributor that answered "
     "by phone), recorded as who answered; only while SUBMITTED"
 )
+ORDER_STAFF = ("CHANNEL_MANAGER", "CUSTOMER_SERVICE", "SITE_ADMIN")
+ORDER_SERVICE = ("CUSTOMER_SERVICE", "SITE_ADMIN")
+OWN_ORDERS = "a RESELLER_ADMIN only the orders of its own reseller's stores"
+CART_HOLDERS = "whoever holds a store cart's id"
+CART_READERS = "a store cart for whoever holds its id; a plaza cart for its reseller's users and staff"
+OWN_PLAZA_CART = "its own reseller's plaza cart"
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
@@ -161,6 +167,28 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.submitPlazaCart": roles("RESELLER_ADMIN", approved_reseller=True, note="its own plaza cart"),
     "Mutation.confirmPurchaseOrder": roles("SITE_ADMIN", "DISTRIBUTOR_REP", note=ANSWERS_PURCHASE_ORDERS),
     "Mutation.rejectPurchaseOrder": roles("SITE_ADMIN", "DISTRIBUTOR_REP", note=ANSWERS_PURCHASE_ORDERS),
+    # Carts, checkout and orders: a store cart is reached by its unguessable id alone; orders are seen
+    # and served by the hub's order staff and by the store's own reseller (can_see_order, can_*_order).
+    "Query.cart": Rule(audience=Audience.PUBLIC, note=CART_READERS),
+    "Mutation.createCart": Rule(audience=Audience.PUBLIC, note="for an OPEN store"),
+    "Mutation.addCartLines": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
+    "Mutation.updateCartLine": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
+    "Mutation.checkout": Rule(
+        audience=Audience.PUBLIC, note=CART_HOLDERS + "; a signed-in staff user is recorded as placedBy"
+    ),
+    "Query.order": roles(*ORDER_STAFF, "RESELLER_ADMIN", note=OWN_ORDERS),
+    "Query.orders": roles(*ORDER_STAFF, "RESELLER_ADMIN", note=OWN_ORDERS),
+    "Mutation.fulfillOrder": roles(*ORDER_STAFF, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS),
+    "Mutation.cancelOrder": roles(*ORDER_SERVICE, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS),
+    "Mutation.addOrderNote": roles(*ORDER_SERVICE, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS),
+    "Mutation.resendOrderConfirmation": roles(
+        *ORDER_SERVICE, "RESELLER_ADMIN", approved_reseller=True, note=OWN_ORDERS
+    ),
+    "Query.plazaCart": roles("RESELLER_ADMIN", approved_reseller=True, note=OWN_PLAZA_CART),
+    "Mutation.addQuoteToPlazaCart": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="an ACCEPTED quote of its own reseller"
+    ),
+    "Mutation.removePlazaCartLine": roles("RESELLER_ADMIN", approved_reseller=True, note=OWN_PLAZA_CART),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -181,6 +209,11 @@ VISIBILITY: dict[str, str] = {
         "staff, the reseller's own users, and the reps of the distributor it was sent to; null otherwise"
     ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
+    "Order (root fields, node, checkout's payload)": (
+        "SITE_ADMIN, CHANNEL_MANAGER, CUSTOMER_SERVICE and the store's own RESELLER_ADMIN; null for "
+        "everyone else (the customer sees the order once, in checkout's payload, without notes)"
+    ),
+    "Cart (root field, node)": "a STORE cart: whoever holds its id; a PLAZA cart: its reseller's users and staff",
 }
 """Object-level rules that resolvers apply with the `can_*` functions (listed in docs/permissions.md)."""
 
@@ -288,6 +321,42 @@ def can_manage_store(viewer: Viewer | None, reseller_id: int) -> bool:
     if viewer.has_any(frozenset({"SITE_ADMIN", "CHANNEL_MANAGER"})):
         return True
     return "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id and viewer.reseller_approved
+
+
+def can_see_order(viewer: Viewer | None, reseller_id: int) -> bool:
+    """An order: the hub's order staff (SITE_ADMIN, CHANNEL_MANAGER, CUSTOMER_SERVICE) and the store's
+    own RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset(ORDER_STAFF)) or (
+        "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id
+    )
+
+
+def _own_approved_reseller(viewer: Viewer, reseller_id: int) -> bool:
+    return "RESELLER_ADMIN" in viewer.roles and viewer.reseller_id == reseller_id and viewer.reseller_approved
+
+
+def can_fulfil_order(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Fulfil an order: the hub's order staff, or the store's own approved RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset(ORDER_STAFF)) or _own_approved_reseller(viewer, reseller_id)
+
+
+def can_serve_order(viewer: Viewer | None, reseller_id: int) -> bool:
+    """Cancel an order, note on it, resend its confirmation: CUSTOMER_SERVICE, SITE_ADMIN, or the
+    store's own approved RESELLER_ADMIN."""
+    if viewer is None:
+        return False
+    return viewer.has_any(frozenset(ORDER_SERVICE)) or _own_approved_reseller(viewer, reseller_id)
+
+
+def can_see_plaza_cart(viewer: Viewer | None, reseller_id: int | None) -> bool:
+    """A plaza cart: its reseller's users and the hub's staff."""
+    return viewer is not None and (
+        viewer.is_staff or (reseller_id is not None and viewer.reseller_id == reseller_id)
+    )
 
 
 # ---------------------------------------------------------------- docs/permissions.md

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub_graphql.types.common import global_id
+from tests.orders_factory import PERMISSION_ORDER, permission_cart, permission_orders
 from tests.plaza_factory import purchase_order_world
 from tests.quote_data import quote_world
 from tests.stores_factory import permission_store
@@ -71,6 +72,14 @@ def _partner_vars(caller: Caller) -> dict[str, Any]:
 
 def _slug(caller: Caller) -> str:
     return caller.key.lower().replace("_", "-").replace("@", "-")
+
+
+def _own_cart(caller: Caller) -> dict[str, Any]:
+    return {"cart": global_id("Cart", permission_cart(_slug(caller)))}
+
+
+def _order(caller: Caller) -> dict[str, Any]:
+    return {"n": PERMISSION_ORDER}
 
 
 CASES: dict[str, Case] = {
@@ -291,5 +300,88 @@ CASES: dict[str, Case] = {
 }""",
         "rejectPurchaseOrder",
         setup=purchase_order_world,
+    ),
+    # ---------------------------------------------------------------- carts and orders (tests/orders_factory.py)
+    "Query.cart": Case(
+        "query($cart: ID!) { cart(id: $cart) { id lines { sku } } }", "cart", _own_cart, permission_orders
+    ),
+    "Mutation.createCart": Case(
+        'mutation { createCart(storeSlug: "perm-shop") { cart { id } userErrors { code } } }',
+        "createCart",
+        setup=permission_orders,
+    ),
+    "Mutation.addCartLines": Case(
+        """mutation($cart: ID!) {
+  addCartLines(cartId: $cart, lines: [{sku: "P-STORE", quantity: 2}]) { cart { itemCount } userErrors { code } }
+}""",
+        "addCartLines",
+        _own_cart,
+        permission_orders,
+    ),
+    "Mutation.updateCartLine": Case(
+        """mutation($cart: ID!) {
+  updateCartLine(cartId: $cart, lineId: "Q2FydExpbmU6MQ", quantity: 3) { cart { itemCount } userErrors { code } }
+}""",
+        "updateCartLine",
+        _own_cart,
+        permission_orders,
+    ),
+    "Mutation.checkout": Case(
+        """mutation($cart: ID!) {
+  checkout(cartId: $cart, input: {email: "buyer@x.example", paymentMethod: "INVOICE",
+    shippingAddress: {name: "B", line1: "1 Road", city: "Town", postalCode: "1000", country: "DE"}}) {
+    order { number } userErrors { code }
+  }
+}""",
+        "checkout",
+        _own_cart,
+        permission_orders,
+    ),
+    "Query.order": Case(
+        "query($n: String!) { order(number: $n) { number notes { text } } }",
+        "order",
+        _order,
+        permission_orders,
+    ),
+    "Query.orders": Case("{ orders { totalCount } }", "orders", setup=permission_orders),
+    "Mutation.fulfillOrder": Case(
+        "mutation($n: String!) { fulfillOrder(number: $n) { order { status } userErrors { code } } }",
+        "fulfillOrder",
+        _order,
+        permission_orders,
+    ),
+    "Mutation.cancelOrder": Case(
+        'mutation($n: String!) { cancelOrder(number: $n, reason: "asked") { order { status } userErrors { code } } }',
+        "cancelOrder",
+        _order,
+        permission_orders,
+    ),
+    "Mutation.addOrderNote": Case(
+        """mutation($n: String!, $text: String!) {
+  addOrderNote(number: $n, text: $text) { order { number } userErrors { code } }
+}""",
+        "addOrderNote",
+        lambda c: {**_order(c), "text": f"Note by {c.key}"},
+        permission_orders,
+    ),
+    "Mutation.resendOrderConfirmation": Case(
+        "mutation($n: String!) { resendOrderConfirmation(number: $n) { order { number } userErrors { code } } }",
+        "resendOrderConfirmation",
+        _order,
+        permission_orders,
+    ),
+    "Query.plazaCart": Case("{ plazaCart { id kind } }", "plazaCart", setup=permission_orders),
+    "Mutation.addQuoteToPlazaCart": Case(
+        "mutation($id: ID!) { addQuoteToPlazaCart(quoteId: $id) { cart { id } userErrors { code } } }",
+        "addQuoteToPlazaCart",
+        lambda c: QUOTE,
+        permission_orders,
+    ),
+    "Mutation.removePlazaCartLine": Case(
+        """mutation {
+  removePlazaCartLine(lineId: "Q2FydExpbmU6MQ") { cart { id } userErrors { code } }
+}""",
+        "removePlazaCartLine",
+        setup=permission_orders,
     ),
 }
