@@ -45,6 +45,10 @@ from tests.browser import (  # noqa: E402
 
 STORE = "brightbuild-store"
 PHONE = {"width": 390, "height": 844}
+# The cart's pictures show a coupon once the hub has applyCoupon (off tests/contract_pending.txt).
+COUPONS_BUILT = "Field Mutation.applyCoupon was removed." not in (
+    ROOT / "tests" / "contract_pending.txt"
+).read_text(encoding="utf-8")
 
 
 def graphiql(page: Page, base_url: str) -> None:
@@ -138,9 +142,10 @@ def fill_cart(page: Page, base_url: str) -> None:
     add_to_cart(page, base_url, f"/product/{drill}", 2)
     add_to_cart(page, base_url, f"/product/{spanner}", 1)
     page.goto(f"{base_url}/shop/{STORE}/cart")
-    page.get_by_label("Coupon code").fill("SPRING10")
-    page.get_by_label("Coupon code").press("Enter")
-    expect(page.locator(".coupon-code")).to_have_text("SPRING10")
+    if COUPONS_BUILT:
+        page.get_by_label("Coupon code").fill("SPRING10")
+        page.get_by_label("Coupon code").press("Enter")
+        expect(page.locator(".coupon-code")).to_have_text("SPRING10")
 
 
 def shop_home(page: Page, base_url: str) -> None:
@@ -262,7 +267,6 @@ FULL_PAGE = {
     "shop-phone",
     "admin-sales",
     "admin-order",
-    "admin-demand",
 }
 """Pictures of the whole page, not only the window."""
 

@@ -11,6 +11,7 @@ import * as ops from "./operations.js";
 
 const TOKEN_KEY = "hub.admin.token";
 const ORDERS_PAGE = 20;
+const CHART_HISTORY_DAYS = 84;
 const SECTIONS = [
   { key: "sales", title: "Sales", parts: ["sales"] },
   { key: "orders", title: "Orders", parts: ["orders"] },
@@ -552,9 +553,10 @@ function showForecast(result, forecast) {
     h(
       "figure",
       {},
-      demandChart(forecast.history, forecast.forecast, {
+      // The last twelve weeks of history: enough to see the weekly rhythm, and the forecast keeps its room.
+      demandChart(forecast.history.slice(-CHART_HISTORY_DAYS), forecast.forecast, {
         title: `Daily demand for ${forecast.product.name}`,
-        description: `${forecast.history.length} days of history and ${forecast.forecast.length} days of forecast with its 80 % interval; ${total.toFixed(1)} units forecast.`,
+        description: `The last ${Math.min(CHART_HISTORY_DAYS, forecast.history.length)} days of history and ${forecast.forecast.length} days of forecast with its 80 % interval; ${total.toFixed(1)} units forecast.`,
       }),
       h("figcaption", {}, h("span", { class: "key key-history" }, "history"), " ", h("span", { class: "key key-forecast" }, "forecast"), " ", h("span", { class: "key key-interval" }, "80 % interval")),
     ),
