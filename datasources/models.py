@@ -7,6 +7,7 @@ from datasources.outbox.models import *  # noqa: F403
 from datasources.partners.models import *  # noqa: F403
 from datasources.plaza.models import *  # noqa: F403
 from datasources.quotes.models import *  # noqa: F403
+from datasources.reports.models import *  # noqa: F403
 from datasources.stores.models import *  # noqa: F403
 
 metadata = Base.metadata

@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from hub_graphql.cost import query_cost_limiter
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
-from hub_graphql.types import catalog, orders, partners, plaza, quotes, stores
+from hub_graphql.types import catalog, orders, partners, plaza, quotes, reports, stores
 from hub_graphql.types.common import Info, Node, parse_global_id
 
 FEDERATION_VERSION = "2.9"
@@ -55,6 +55,7 @@ class Query(
     quotes.QuotesQuery,
     plaza.PlazaQuery,
     orders.OrdersQuery,
+    reports.ReportsQuery,
 ):
     pass
 
@@ -67,6 +68,7 @@ class Mutation(
     quotes.QuotesMutation,
     plaza.PlazaMutation,
     orders.OrdersMutation,
+    reports.ReportsMutation,
 ):
     pass
 

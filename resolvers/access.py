@@ -87,6 +87,10 @@ OWN_ORDERS = "a RESELLER_ADMIN only the orders of its own reseller's stores"
 CART_HOLDERS = "whoever holds a store cart's id"
 CART_READERS = "a store cart for whoever holds its id; a plaza cart for its reseller's users and staff"
 OWN_PLAZA_CART = "its own reseller's plaza cart"
+REPORT_STAFF = frozenset({"SITE_ADMIN", "CHANNEL_MANAGER", "MARKETING_MANAGER"})
+"""Staff who see the business results of every reseller and store."""
+REPORT_STAFF_NAMES = tuple(sorted(REPORT_STAFF))
+OWN_REPORTS = "a RESELLER_ADMIN only its own reseller and stores (naming none means its own)"
 
 OPERATIONS: dict[str, Rule] = {
     "Mutation.upsertCategories": roles(*CATALOG_WRITERS),
@@ -189,6 +193,14 @@ OPERATIONS: dict[str, Rule] = {
         "RESELLER_ADMIN", approved_reseller=True, note="an ACCEPTED quote of its own reseller"
     ),
     "Mutation.removePlazaCartLine": roles("RESELLER_ADMIN", approved_reseller=True, note=OWN_PLAZA_CART),
+    # ---------------------------------------------------------------- business results (reports)
+    # Report staff over any reseller or store; a RESELLER_ADMIN over its own (can_report_on_reseller).
+    "Query.salesReport": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandForecast": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Query.demandPlan": roles(*REPORT_STAFF_NAMES, "RESELLER_ADMIN", note=OWN_REPORTS),
+    "Mutation.requestQuoteFromDemandPlan": roles(
+        "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's plan, as requestQuote"
+    ),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -207,6 +219,10 @@ VISIBILITY: dict[str, str] = {
     ),
     "PurchaseOrder (root fields, node)": (
         "staff, the reseller's own users, and the reps of the distributor it was sent to; null otherwise"
+    ),
+    "Business results (salesReport, demandForecast, demandPlan: resellerCode, storeSlug)": (
+        "SITE_ADMIN, CHANNEL_MANAGER and MARKETING_MANAGER any reseller or store (or all); a RESELLER_ADMIN "
+        "its own, naming none means its own, naming another's is FORBIDDEN"
     ),
     "Distributor credential": "write-only (`createDistributor` `input.quoteCredential`): never returned or logged",
     "Order (root fields, node, checkout's payload)": (
@@ -357,6 +373,16 @@ def can_see_plaza_cart(viewer: Viewer | None, reseller_id: int | None) -> bool:
     return viewer is not None and (
         viewer.is_staff or (reseller_id is not None and viewer.reseller_id == reseller_id)
     )
+
+
+def can_report_on_reseller(viewer: Viewer | None, reseller_id: int | None) -> bool:
+    """Sales reports, forecasts and plans of a reseller (None: of every reseller): report staff any,
+    a RESELLER_ADMIN only its own."""
+    if viewer is None:
+        return False
+    if viewer.has_any(REPORT_STAFF):
+        return True
+    return "RESELLER_ADMIN" in viewer.roles and reseller_id is not None and viewer.reseller_id == reseller_id
 
 
 # ---------------------------------------------------------------- docs/permissions.md

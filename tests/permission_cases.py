@@ -18,6 +18,7 @@ from hub_graphql.types.common import global_id
 from tests.orders_factory import PERMISSION_ORDER, permission_cart, permission_orders
 from tests.plaza_factory import purchase_order_world
 from tests.quote_data import quote_world
+from tests.reports_factory import add_products
 from tests.stores_factory import permission_store
 
 
@@ -80,6 +81,10 @@ def _own_cart(caller: Caller) -> dict[str, Any]:
 
 def _order(caller: Caller) -> dict[str, Any]:
     return {"n": PERMISSION_ORDER}
+
+
+async def _forecast_product(hub: Any, world: Any) -> None:
+    await add_products(hub, ["P-FORECAST"])
 
 
 CASES: dict[str, Case] = {
@@ -383,5 +388,26 @@ CASES: dict[str, Case] = {
 }""",
         "removePlazaCartLine",
         setup=permission_orders,
+    ),
+    # ---------------------------------------------------------------- business results (reports)
+    "Query.salesReport": Case(
+        """query {
+  salesReport(input: {from: "2026-01-01T00:00:00Z", to: "2026-01-08T00:00:00Z"}) { currency totals { orders } }
+}""",
+        "salesReport",
+    ),
+    "Query.demandForecast": Case(
+        'query { demandForecast(sku: "P-FORECAST", days: 7) { sku method } }',
+        "demandForecast",
+        setup=_forecast_product,
+    ),
+    "Query.demandPlan": Case(
+        "query($r: String!) { demandPlan(resellerCode: $r) { weeks lines { sku } } }",
+        "demandPlan",
+        lambda c: {"r": c.own_reseller},
+    ),
+    "Mutation.requestQuoteFromDemandPlan": Case(
+        "mutation { requestQuoteFromDemandPlan { quoteRequest { id } userErrors { code } } }",
+        "requestQuoteFromDemandPlan",
     ),
 }

@@ -433,6 +433,21 @@ async def _ask_and_store(info: Info, ask: workflow.LiveAsk | None) -> None:
     await run_mutation(info, store)
 
 
+async def request_quote_of(info: Info, data: workflow.RequestQuoteData) -> QuoteRequestPayload:
+    """`requestQuote` for the signed-in reseller: store the request, then ask the live distributors.
+
+    The one path of every quote request (requestQuote, requestQuoteFromDemandPlan).
+    """
+    viewer = await info.context.viewer()
+    policy = await info.context.policy()
+    result = await _in_unit(
+        info, lambda unit: workflow.create_request(unit.session, viewer, policy, data, reads.utcnow())
+    )
+    if not result.errors:
+        await _ask_and_store(info, result.ask)
+    return await _request_payload(info, result)
+
+
 def _no_id_result(path: str) -> workflow.Result:
     errors = UserErrors()
     errors.add("NOT_FOUND", "No object has this id.", *path.split("."))
@@ -503,8 +518,6 @@ class QuotesMutation:
         "their quoteRequests. At most 500 lines after categories and groups are expanded.",
     )
     async def request_quote(self, info: Info, input: RequestQuoteInput) -> QuoteRequestPayload:
-        viewer = await info.context.viewer()
-        policy = await info.context.policy()
         data = workflow.RequestQuoteData(
             items=[
                 workflow.QuoteItemData(
@@ -515,12 +528,7 @@ class QuotesMutation:
             currency=input.currency,
             distributor_codes=input.distributor_codes,
         )
-        result = await _in_unit(
-            info, lambda unit: workflow.create_request(unit.session, viewer, policy, data, reads.utcnow())
-        )
-        if not result.errors:
-            await _ask_and_store(info, result.ask)
-        return await _request_payload(info, result)
+        return await request_quote_of(info, data)
 
     @strawberry.mutation(
         extensions=guarded(), description="Asks again the distributors whose quote is UNAVAILABLE."
