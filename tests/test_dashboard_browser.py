@@ -24,9 +24,9 @@ RESELLER_ADMIN = ("owner@brightbuild.example", "owner-brightbuild-pw")
 CHANNEL_MANAGER = ("channel@hub.example", "channel-sample-pw")
 CATALOG_MANAGER = ("catalog@hub.example", "catalog-sample-pw")
 PASSWORD = "service-desk-password-1"
-# What the dashboard's sections ask of the hub (an order's page shows its campaign too).
+# What the dashboard's sections ask of the hub.
 SALES = ("Query.salesReport",)
-ORDERS = ("Query.orders", "Query.order", "Order.campaign")
+ORDERS = ("Query.orders", "Query.order")
 SERVICE = (
     *ORDERS,
     "Mutation.fulfillOrder",

@@ -323,7 +323,7 @@ function renderOrder(view, order, feedback = null) {
       h("div", {}, h("dt", {}, "Customer"), h("dd", {}, order.customerEmail)),
       h("div", {}, h("dt", {}, "Placed"), h("dd", {}, when(order.placedAt), order.placedBy ? ` by ${order.placedBy}` : "")),
       h("div", {}, h("dt", {}, "Payment"), h("dd", {}, order.paymentMethod)),
-      h("div", {}, h("dt", {}, "Campaign"), h("dd", {}, order.campaign ? `${order.campaign.name} (${order.campaign.code})` : "none")),
+      "campaign" in order ? h("div", {}, h("dt", {}, "Campaign"), h("dd", {}, order.campaign ? `${order.campaign.name} (${order.campaign.code})` : "none")) : null,
       h("div", {}, h("dt", {}, "Ship to"), h("dd", {}, [address.name, address.line1, address.line2, `${address.postalCode} ${address.city}`, address.region, address.country].filter(Boolean).join(", "))),
     ),
     table("Lines", ["Product", "SKU", "Quantity", "Unit price", "Discount", "Total"], order.lines.map((l) => [l.name, l.sku, String(l.quantity), money(l.unitPrice), money(l.discount), money(l.total)])),
