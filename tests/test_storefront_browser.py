@@ -204,7 +204,8 @@ def test_a_visitor_from_a_campaign_link_is_credited_in_the_campaigns_results(
         "code": code
     }
     results = graphql(sample_hub_url, CAMPAIGN_RESULTS, {"code": code}, admin)["campaign"]["results"]
-    assert results["orders"] == 1 and results["visits"] >= 3
+    assert results["visits"] == 1  # one visitor (the hub counts distinct visitors with the campaign)
+    assert results["orders"] == 1
 
     # The dashboard's marketing section shows the same.
     page.goto(f"{sample_hub_url}/admin/")
