@@ -2,6 +2,7 @@
 
 from datasources.catalog.models import *  # noqa: F403
 from datasources.db import Base
+from datasources.marketing.models import *  # noqa: F403
 from datasources.orders.models import *  # noqa: F403
 from datasources.outbox.models import *  # noqa: F403
 from datasources.partners.models import *  # noqa: F403

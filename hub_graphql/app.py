@@ -23,6 +23,7 @@ from hub_graphql.body_limit import BodySizeLimit
 from hub_graphql.context import Context, build_context
 from hub_graphql.graphiql import GraphiQLFiles
 from hub_graphql.http import GraphQLOverHTTP, json_response, media_type_of
+from hub_graphql.marketing_http import marketing_routes
 from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
 from hub_graphql.security_headers import SecurityHeaders
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
             Route("/", root),
             *graphiql.routes(),
             *web_routes(),
+            *marketing_routes(lambda: holder["resources"]),
         ],
         lifespan=lifespan,
     )

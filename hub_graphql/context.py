@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from datasources.catalog.loaders import CatalogLoaders
 from datasources.db import RequestDatabase
+from datasources.marketing.loaders import MarketingLoaders
 from datasources.orders.loaders import OrderLoaders
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.loaders import PartnerLoaders
@@ -35,6 +36,7 @@ class Loaders:
     stores: StoreLoaders
     plaza: PlazaLoaders
     orders: OrderLoaders
+    marketing: MarketingLoaders
 
     @classmethod
     def create(cls, db: RequestDatabase, resources: Resources) -> Loaders:
@@ -50,6 +52,7 @@ class Loaders:
             stores=StoreLoaders.create(db),
             plaza=PlazaLoaders.create(db),
             orders=OrderLoaders.create(db),
+            marketing=MarketingLoaders.create(db),
         )
 
     def clear_all(self) -> None:

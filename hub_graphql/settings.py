@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -114,6 +115,18 @@ class Settings(BaseSettings):
     mail_from: str = "Demand Chain Hub <hub@localhost>"
     order_delivery_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     """How long a distributor's service may take to answer a purchase order before the try counts as failed."""
+
+    # Marketing (resolvers/marketing/).
+    public_url: str = "http://127.0.0.1:8000"
+    """The hub's own address as the world reaches it: campaign e-mails' links, the storefront redirects."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("HUB_PUBLIC_URL is an http(s) address such as https://hub.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("quote_endpoint_allowlist", mode="before")
     @classmethod

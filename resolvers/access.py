@@ -73,6 +73,8 @@ CATALOG_WRITERS = ("SITE_ADMIN", "CATALOG_MANAGER")
 CHANNEL_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER")
 STORE_MANAGERS = ("SITE_ADMIN", "CHANNEL_MANAGER", "RESELLER_ADMIN")
 OWN_STORES = "a RESELLER_ADMIN only for the stores of its own reseller"
+MARKETING_MANAGERS = ("SITE_ADMIN", "MARKETING_MANAGER", "RESELLER_ADMIN")
+OWN_MARKETING = "marketing staff hub-wide and for any store; a RESELLER_ADMIN for its own stores only"
 OWN_QUOTES = "a RESELLER_ADMIN its reseller's requests, a DISTRIBUTOR_REP those sent to its distributor"
 OWN_PURCHASE_ORDERS = (
     "a RESELLER_ADMIN its reseller's orders, a DISTRIBUTOR_REP those sent to its distributor"
@@ -201,6 +203,36 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.requestQuoteFromDemandPlan": roles(
         "RESELLER_ADMIN", approved_reseller=True, note="its own reseller's plan, as requestQuote"
     ),
+    # ---------------------------------------------------------------- marketing (resolvers/marketing/)
+    # Marketing staff (SITE_ADMIN, MARKETING_MANAGER) hub-wide and in every store; a RESELLER_ADMIN in its
+    # own stores (resolvers.marketing.common.manages_reseller_marketing).
+    "Mutation.recordActivity": Rule(audience=Audience.PUBLIC, note="storefronts; events of OPEN stores only"),
+    "Query.resellerActivity": roles(
+        "SITE_ADMIN",
+        "CHANNEL_MANAGER",
+        "MARKETING_MANAGER",
+        "RESELLER_ADMIN",
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its own reseller only",
+    ),
+    "Query.spot": Rule(audience=Audience.PUBLIC, note="live creatives of OPEN stores only"),
+    "Mutation.upsertCreative": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Mutation.upsertPromotion": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Query.promotions": roles(
+        *MARKETING_MANAGERS,
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its stores' promotions and the hub-wide ones (read-only)",
+    ),
+    "Mutation.createCampaign": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Mutation.sendCampaign": roles(*MARKETING_MANAGERS, approved_reseller=True, note=OWN_MARKETING),
+    "Query.campaigns": roles(
+        *MARKETING_MANAGERS, approved_reseller=True, note="a RESELLER_ADMIN its stores' ones"
+    ),
+    "Query.campaign": roles(
+        *MARKETING_MANAGERS,
+        approved_reseller=True,
+        note="a RESELLER_ADMIN its stores' ones (null for others)",
+    ),
 }
 
 VISIBILITY: dict[str, str] = {
@@ -230,6 +262,11 @@ VISIBILITY: dict[str, str] = {
         "everyone else (the customer sees the order once, in checkout's payload, without notes)"
     ),
     "Cart (root field, node)": "a STORE cart: whoever holds its id; a PLAZA cart: its reseller's users and staff",
+    # Marketing (resolvers/marketing/).
+    "Promotion (node)": "marketing staff any; a RESELLER_ADMIN the hub-wide ones and its stores'; null otherwise",
+    "Creative (node)": "its managers always; anyone while it is live, hub-wide or in an OPEN store",
+    "Campaign (campaign, campaigns, node)": "marketing staff any; a RESELLER_ADMIN its stores' ones; null otherwise",
+    "Campaign tracking links (`/r/`, `/o/`, `/u/`)": "anyone holding the signed token; a bad token is a 404",
 }
 """Object-level rules that resolvers apply with the `can_*` functions (listed in docs/permissions.md)."""
 

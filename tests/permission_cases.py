@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub_graphql.types.common import global_id
+from tests.marketing_factory import permission_campaign
 from tests.orders_factory import PERMISSION_ORDER, permission_cart, permission_orders
 from tests.plaza_factory import purchase_order_world
 from tests.quote_data import quote_world
@@ -409,5 +410,70 @@ CASES: dict[str, Case] = {
     "Mutation.requestQuoteFromDemandPlan": Case(
         "mutation { requestQuoteFromDemandPlan { quoteRequest { id } userErrors { code } } }",
         "requestQuoteFromDemandPlan",
+    ),
+    # ---------------------------------------------------------------- marketing (tests/marketing_factory.py)
+    "Mutation.recordActivity": Case(
+        """mutation($visitor: String!) {
+  recordActivity(events: [{visitorId: $visitor, storeSlug: "perm-shop", type: PAGE_VIEW}]) { accepted userErrors { code } }
+}""",
+        "recordActivity",
+        lambda c: {"visitor": f"visitor-{_slug(c)}"},
+        permission_store,
+    ),
+    "Query.resellerActivity": Case(
+        """query($reseller: String!) {
+  resellerActivity(resellerCode: $reseller, from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { visitors }
+}""",
+        "resellerActivity",
+        lambda c: {"reseller": c.own_reseller},
+    ),
+    "Query.spot": Case(
+        '{ spot(storeSlug: "perm-shop", spot: "home-hero") { code } }', "spot", setup=permission_store
+    ),
+    "Mutation.upsertCreative": Case(
+        """mutation($code: String!) {
+  upsertCreative(input: {code: $code, spot: "home-hero", storeSlug: "perm-shop", title: "Sale"}) {
+    creative { code } userErrors { code }
+  }
+}""",
+        "upsertCreative",
+        lambda c: {"code": f"creative-{_slug(c)}"},
+        permission_store,
+    ),
+    "Mutation.upsertPromotion": Case(
+        """mutation($code: String!) {
+  upsertPromotion(input: {code: $code, name: "Ten off", storeSlug: "perm-shop", scope: ALL, percentOff: "10"}) {
+    promotion { code } userErrors { code }
+  }
+}""",
+        "upsertPromotion",
+        lambda c: {"code": f"promo-{_slug(c)}"},
+        permission_store,
+    ),
+    "Query.promotions": Case(
+        '{ promotions(storeSlug: "perm-shop") { code } }', "promotions", setup=permission_store
+    ),
+    "Mutation.createCampaign": Case(
+        """mutation($code: String!) {
+  createCampaign(input: {code: $code, name: "C", storeSlug: "perm-shop", subject: "S", body: "See {{link}}"}) {
+    campaign { code } userErrors { code }
+  }
+}""",
+        "createCampaign",
+        lambda c: {"code": f"campaign-{_slug(c)}"},
+        permission_store,
+    ),
+    "Mutation.sendCampaign": Case(
+        'mutation { sendCampaign(code: "PERM") { campaign { status } userErrors { code } } }',
+        "sendCampaign",
+        setup=permission_campaign,
+    ),
+    "Query.campaigns": Case(
+        "{ campaigns { code results { recipients } } }", "campaigns", setup=permission_campaign
+    ),
+    "Query.campaign": Case(
+        '{ campaign(code: "PERM") { code status results { recipients } } }',
+        "campaign",
+        setup=permission_campaign,
     ),
 }

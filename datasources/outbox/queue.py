@@ -54,6 +54,12 @@ async def enqueue(
     return message
 
 
+def ring_after_commit(session: AsyncSession) -> None:
+    """For a writer that adds outbox rows in bulk rather than through `enqueue` (a campaign's
+    e-mails): the worker is woken after the transaction commits, as `enqueue` does."""
+    session.info[_ENQUEUED] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _ring_after_commit(session: Session) -> None:
     # The worker wakes once the message is visible to it, i.e. after the commit, not at enqueue().

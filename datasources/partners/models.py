@@ -114,6 +114,8 @@ class HubPolicy(Base):
     live_quote_timeout_ms: Mapped[int] = mapped_column(Integer, default=1500)
     live_quote_cache_seconds: Mapped[int] = mapped_column(Integer, default=30)
     payment_methods: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["INVOICE", "CREDIT_CARD"])
+    attribution_window_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    """Marketing: an order is credited to a campaign touched at most this many days before checkout."""
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -27,6 +27,7 @@ def default_policy() -> HubPolicy:
         live_quote_timeout_ms=1500,
         live_quote_cache_seconds=30,
         payment_methods=["INVOICE", "CREDIT_CARD"],
+        attribution_window_days=7,
     )
 
 

@@ -1,7 +1,7 @@
 """Covering indexes for sales reports on orders and order lines (issue 12).
 
 Revision ID: 0009_reports
-Revises: 0007_commerce
+Revises: 0008_marketing
 Create Date: 2026-11-29 19:25:00.000000
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009_reports"
-down_revision: str | None = "0007_commerce"
+down_revision: str | None = "0008_marketing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

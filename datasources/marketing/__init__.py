@@ -1,0 +1,1 @@
+"""Marketing: web activity, creatives, promotions, e-mail campaigns and attribution."""
