@@ -40,6 +40,7 @@ from hub_graphql.resources import Resources, open_resources
 from hub_graphql.schema import build_schema
 from hub_graphql.security_headers import SecurityHeaders
 from hub_graphql.settings import Settings
+from hub_graphql.web_pages import web_routes
 
 log = logging.getLogger("hub")
 
@@ -274,6 +275,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
             Route("/metrics", metrics_endpoint),
             Route("/", root),
             *graphiql.routes(),
+            *web_routes(),
             *marketing_routes(lambda: holder["resources"]),
         ],
         lifespan=lifespan,

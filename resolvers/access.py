@@ -111,12 +111,14 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.connectReseller": roles(*CHANNEL_MANAGERS),
     "Mutation.updateHubPolicies": roles("SITE_ADMIN"),
     "Query.hubPolicies": Rule(
-        audience=Audience.PUBLIC, note="currencies and defaultCurrency only; its other fields need a sign-in"
+        audience=Audience.PUBLIC,
+        note="currencies, defaultCurrency and paymentMethods only; its other fields need a sign-in",
     ),
     "HubPolicies.resellerApproval": SIGNED_IN,
     "HubPolicies.quoteValidityHours": SIGNED_IN,
     "HubPolicies.liveQuoteTimeoutMs": SIGNED_IN,
-    "HubPolicies.paymentMethods": SIGNED_IN,
+    # Public: a storefront's customer is anonymous and picks one of them at checkout.
+    "HubPolicies.paymentMethods": Rule(audience=Audience.PUBLIC, note="storefronts offer them at checkout"),
     "Query.distributors": Rule(
         audience=Audience.SIGNED_IN, note="staff see every status; others the APPROVED ones and their own"
     ),

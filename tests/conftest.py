@@ -135,7 +135,9 @@ def sample_hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     from tests.browser import sample_hub
 
-    with sample_hub(tmp_path_factory.mktemp("sample-hub")) as base_url:
+    # A reseller's demand plan forecasts every product it sold: a few seconds on the sample, but past
+    # the default 10 s execution limit when this 2-core machine runs several suites at once.
+    with sample_hub(tmp_path_factory.mktemp("sample-hub"), HUB_MAX_EXECUTION_MS="60000") as base_url:
         yield base_url
 
 

@@ -513,10 +513,14 @@ async def test_entities_are_resolved_in_one_batch(hub: Hub, count_queries: Query
 # ---------------------------------------------------------------- hub policies
 
 
-async def test_currencies_are_public_and_the_rest_needs_a_sign_in(hub: Hub) -> None:
+async def test_currencies_and_payment_methods_are_public_and_the_rest_needs_a_sign_in(hub: Hub) -> None:
     assert (await hub.query(POLICIES))["hubPolicies"] == {
         "currencies": ["USD", "EUR"],
         "defaultCurrency": "USD",
+    }
+    # A storefront's customer is anonymous and chooses one of them at checkout.
+    assert (await hub.query("{ hubPolicies { paymentMethods } }"))["hubPolicies"] == {
+        "paymentMethods": ["INVOICE", "CREDIT_CARD"]
     }
     anonymous = await hub.post(ALL_POLICIES)
     assert anonymous["data"] is None and set(codes_of(anonymous)) == {"UNAUTHENTICATED"}
