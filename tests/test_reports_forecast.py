@@ -63,6 +63,19 @@ def test_holt_winters_beats_seasonal_naive_and_follows_the_true_pattern() -> Non
     assert max(hi - lo for lo, hi in zip(result.low, result.high, strict=True)) < 15
 
 
+def test_the_plans_quick_fit_also_follows_the_true_pattern() -> None:
+    # given: the same history; when: fitted the plan's way (heuristic start, no grid search)
+    history = noisy_history(119)
+    result = forecast.forecast(
+        forecast.ForecastJob(tuple(history), 28, with_interval=False, with_backtest=False, quick=True)
+    )
+    # then: within 15 % of the true pattern every day, as the full fit
+    assert result.method == forecast.HOLT_WINTERS
+    for h, units in enumerate(result.units):
+        truth = true_demand(119 + h)
+        assert abs(units - truth) <= 0.15 * truth, (h, units, truth)
+
+
 def test_fewer_than_28_days_fall_back_to_the_mean_of_the_last_week() -> None:
     history = (3.0, 0.0, 9.0, 4.0, 5.0, 6.0, 7.0, 8.0, 2.0, 4.0)
     result = forecast.forecast(forecast.ForecastJob(history, 5))

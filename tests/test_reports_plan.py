@@ -88,11 +88,12 @@ async def plan_world(hub: Hub, extra_products: int = 0) -> tuple[dict[str, int],
 
 
 def expected_line(series: list[int], weeks: int) -> tuple[float, int]:
-    """The documented formula, from the daily units: ceil(F) + ceil(sd_week·√weeks)."""
+    """The documented formula, from the daily units: ceil(F) + ceil(sd_week·√weeks), F from the plan's
+    quick Holt-Winters fit (docs/reports.md)."""
     first = next(i for i, u in enumerate(series) if u)
     history = [float(u) for u in series[first:]]
     result = forecast.forecast(
-        forecast.ForecastJob(tuple(history), weeks * 7, with_interval=False, with_backtest=False)
+        forecast.ForecastJob(tuple(history), weeks * 7, with_interval=False, with_backtest=False, quick=True)
     )
     total = sum(result.units)
     blocks = [sum(history[end - 7 : end]) for end in range(len(history), 6, -7)]

@@ -79,10 +79,13 @@ class ForecastJob:
     days: int
     with_interval: bool = True
     with_backtest: bool = True
+    quick: bool = False
+    """Start the fit from heuristic values instead of searching for them (see `_fit`): for plans, which
+    fit one model per product in one request."""
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (self.history, self.days, self.with_interval, self.with_backtest)
+        return (self.history, self.days, self.with_interval, self.with_backtest, self.quick)
 
 
 def check_days(days: int) -> None:
@@ -135,7 +138,7 @@ def forecast(job: ForecastJob) -> Forecast:
             None,
             None,
         )
-    units, low, high = holt_winters(history, job.days, with_interval=job.with_interval)
+    units, low, high = holt_winters(history, job.days, with_interval=job.with_interval, quick=job.quick)
     backtest = naive = None
     if job.with_backtest and len(history) >= MIN_HISTORY_DAYS + BACKTEST_DAYS:
         backtest, naive = backtest_mase(history)
@@ -156,7 +159,7 @@ def _fallback(
 
 
 def holt_winters(
-    history: Sequence[float], days: int, *, with_interval: bool = True
+    history: Sequence[float], days: int, *, with_interval: bool = True, quick: bool = False
 ) -> tuple[tuple[float, ...], tuple[float, ...] | None, tuple[float, ...] | None]:
     """Holt-Winters (additive trend and weekly season) forecast of `days` days, with its 80 % interval."""
     import numpy as np
@@ -166,7 +169,7 @@ def holt_winters(
         # A flat history (a product that sold the same every day) has nothing to fit: it stays flat.
         flat = tuple(float(y[0]) for _ in range(days))
         return flat, flat if with_interval else None, flat if with_interval else None
-    fitted = _fit(y)
+    fitted = _fit(y, quick=quick)
     mean = np.clip(fitted.forecast(days), 0.0, None)
     if not with_interval:
         return tuple(float(v) for v in mean), None, None
@@ -183,7 +186,11 @@ def holt_winters(
     )
 
 
-def _fit(y):  # type: ignore[no-untyped-def]
+def _fit(y, *, quick: bool = False):  # type: ignore[no-untyped-def]
+    """The fitted model. `quick`: the initial level, trend and season from the first weeks (heuristic)
+    and no brute-force grid for the optimiser's start: about 7 times faster (60 against 420 ms for a
+    year of history on this machine, loaded), with forecasts within a few percent of the full search.
+    A plan fits one model per product in one request, where the full search took tens of seconds."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     # statsmodels warns when the optimiser stops early or the start values are rough; the fit is still the
@@ -191,9 +198,13 @@ def _fit(y):  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = ExponentialSmoothing(
-            y, trend="add", seasonal="add", seasonal_periods=SEASON, initialization_method="estimated"
+            y,
+            trend="add",
+            seasonal="add",
+            seasonal_periods=SEASON,
+            initialization_method="heuristic" if quick else "estimated",
         )
-        return model.fit()
+        return model.fit(use_brute=not quick)
 
 
 def seasonal_naive(train: Sequence[float], days: int) -> list[float]:

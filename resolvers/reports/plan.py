@@ -125,7 +125,10 @@ async def demand_plan(
     )
     series = daily_series(rows, until)
     skus = sorted(series)
-    jobs = [ForecastJob(series[sku][1], weeks * 7, with_interval=False, with_backtest=False) for sku in skus]
+    jobs = [
+        ForecastJob(series[sku][1], weeks * 7, with_interval=False, with_backtest=False, quick=True)
+        for sku in skus
+    ]
     results = await forecast_many(jobs)
     lines = []
     for sku, result in zip(skus, results, strict=True):
