@@ -8,6 +8,10 @@ SQL on SQLite and PostgreSQL, apart from the day): checkout adds its order, canc
 it (and drops rows left at zero, so a cancelled order leaves no trace in a report), and the bulk
 history writer adds a whole batch. Reading the figures from the orders just written, rather than
 from the writer's Python values, keeps one definition of what counts.
+
+Concurrent writers (two checkouts of one store and day with SKUs in common, a checkout and an
+import) update the same rows: every upsert inserts its rows in key order (ORDER BY), so on
+PostgreSQL they take the rows' locks in one order and wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ def rollup_sql(dialect: str, which_orders: str) -> tuple[str, str]:
         ) l ON l.order_id = o.id
         WHERE {which_orders}
         GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
         ON CONFLICT (day, store_id, reseller_id, currency) DO UPDATE SET
             orders = sales_daily.orders + excluded.orders,
             units = sales_daily.units + excluded.units,
@@ -87,6 +92,7 @@ def rollup_sql(dialect: str, which_orders: str) -> tuple[str, str]:
         FROM order_lines ol JOIN orders o ON o.id = ol.order_id
         WHERE {which_orders}
         GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (day, store_id, reseller_id, currency, sku) DO UPDATE SET
             units = sales_daily_products.units + excluded.units,
             revenue_minor = sales_daily_products.revenue_minor + excluded.revenue_minor
