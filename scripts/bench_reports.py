@@ -6,7 +6,7 @@ Usage: .venv/bin/python scripts/bench_reports.py [--lines 1000000] [--requests 2
 It makes a throwaway database hub_bench_reports_<pid> (dropped at the end), migrates it, and fills it
 in SQL with generate_series (seconds, not minutes): 50 resellers with 4 stores each, 2,000 products,
 a year (2025) of orders, 3 lines each (so lines/3 orders), placed at random instants, 5 % CANCELLED,
-10 % in EUR, a quarter of them discounted; then VACUUM ANALYZE (what autovacuum does after a load).
+10 % in EUR, a quarter of them discounted, and the daily sales rollup from them; then VACUUM ANALYZE (what autovacuum does after a load).
 It serves the hub with uvicorn in a subprocess on a free loopback port and times, one request at a
 time over HTTP on a keep-alive connection, signed in as a site administrator:
 
@@ -44,6 +44,7 @@ from bench_catalog import served  # noqa: E402
 
 from datasources.db import create_engine, pg_admin  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
+from datasources.reports.rollup import rollup_sql  # noqa: E402
 from hub_graphql.settings import Settings  # noqa: E402
 from resolvers.auth import hash_password, issue_token  # noqa: E402
 
@@ -110,6 +111,10 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
     async with engine.begin() as connection:
         for statement in FILL:
             await connection.execute(text(statement), {"orders": lines // LINES_PER_ORDER})
+        # The daily sales rollup, as the migration's backfill and the writers make it (the fill wrote
+        # orders past the writers).
+        for statement in rollup_sql("postgresql", "o.status != 'CANCELLED'"):
+            await connection.execute(text(statement), {"sign": 1})
         await connection.execute(
             text("INSERT INTO users (email, password_hash, roles, created_at) VALUES (:e, :h, :r, now())"),
             {"e": "admin@bench.example", "h": hash_password("bench-admin-pw"), "r": '["SITE_ADMIN"]'},
@@ -117,7 +122,8 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
         counts = (
             await connection.execute(
                 text(
-                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), (SELECT max(id) FROM users)"
+                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), (SELECT max(id) FROM users), "
+                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products)"
                 )
             )
         ).one()
@@ -127,6 +133,8 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
         "orders": counts[0],
         "order_lines": counts[1],
         "user_id": counts[2],
+        "sales_daily_rows": counts[3],
+        "sales_daily_products_rows": counts[4],
         "fill_s": round(time.perf_counter() - started, 1),
     }
 

@@ -87,6 +87,7 @@ async def permission_orders(hub: Hub, world: Any) -> None:
     from datetime import UTC, datetime
 
     from datasources.orders.models import Cart, CartLine, Order, OrderEvent, OrderLine
+    from datasources.reports.rollup import add_to_sales_rollup
     from datasources.stores.models import Store
     from tests.quote_data import quote_world
     from tests.stores_factory import PERMISSION_SKU, permission_store
@@ -140,3 +141,6 @@ async def permission_orders(hub: Hub, world: Any) -> None:
             )
         )
         session.add(OrderEvent(order_id=order.id, status="PLACED", at=now))
+        await session.flush()
+        # Written past checkout: added to the daily sales rollup as checkout adds its orders.
+        await add_to_sales_rollup(session, order)

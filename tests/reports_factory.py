@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from datasources.catalog.models import Product
 from datasources.catalog.rows import search_text_of
 from datasources.orders.models import Order, OrderLine
+from datasources.reports.rollup import rebuild_sales_rollup
 from datasources.stores.models import Store
 from tests.harness import Hub
 
@@ -115,6 +116,8 @@ async def insert_orders(hub: Hub, orders: Sequence[OrderSpec]) -> None:
             ]
             if lines:
                 await session.execute(insert(OrderLine), lines)
+        # Written past the hub's writers: the daily sales rollup is made again from the orders.
+        await rebuild_sales_rollup(session)
 
 
 def _order_row(spec: OrderSpec) -> dict[str, object]:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.loading import chunks
 from datasources.orders.rows import HistoricalOrder
+from datasources.reports.rollup import add_batch_to_sales_rollup
 
 ORDER_COLUMNS = (
     "id",
@@ -149,6 +150,8 @@ async def write_orders(session: AsyncSession, orders: Sequence[HistoricalOrder])
         await _copy_postgresql(session, "orders", ORDER_COLUMNS, order_rows)
         await _copy_postgresql(session, "order_lines", LINE_COLUMNS, line_rows)
         await _copy_postgresql(session, "order_events", EVENT_COLUMNS, event_rows)
+    # The batch's days in the sales rollup, from the rows just written (one upsert per rollup table).
+    await add_batch_to_sales_rollup(session, list(ids))
 
 
 def _utc(at: datetime) -> datetime:

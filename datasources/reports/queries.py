@@ -13,22 +13,28 @@ Which orders count (SalesFilter): placed in [start, end), not CANCELLED, in
 the report's currency, of one reseller or one store when given. Units and
 revenue of products count from the order lines of those orders. Instants are
 bound in UTC: SQLite compares them as text, without their offset.
+
+Sales reports read the whole UTC days of their range from the daily sales
+rollup (datasources/reports/rollup.py) and only the partial first and last
+day from the orders (split_sales), added up in one statement. Forecasts
+(daily_units) read the order lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text, union_all
 
 from datasources.catalog.models import Product
 from datasources.db import RequestDatabase
 from datasources.orders.models import Order, OrderLine
 from datasources.partners.models import Reseller
-from datasources.reports.periods import Interval, as_utc
+from datasources.reports.periods import Interval, as_utc, start_of
+from datasources.reports.rollup import SalesDaily, SalesDailyProduct
 
 LEFT_OUT_STATUS = "CANCELLED"
 
@@ -108,11 +114,17 @@ async def prepare_for_reports(db: RequestDatabase) -> str:
     return dialect
 
 
-def bucket(dialect: str, interval: Interval) -> ColumnElement[Any]:
-    """The first day of the calendar period (UTC) of `orders.placed_at`, in the dialect's SQL."""
-    column = "orders.placed_at"
+def bucket(dialect: str, interval: Interval, column: str = "orders.placed_at") -> ColumnElement[Any]:
+    """The first day of the calendar period (UTC) of an instant column, in the dialect's SQL.
+
+    `column` may also be a rollup's `day` (a date; 'YYYY-MM-DD' text on SQLite): the same expression
+    then buckets days, and answers the same type as for instants, so the two can be added up together.
+    """
     if dialect == "postgresql":
         unit = {"DAY": "day", "WEEK": "week", "MONTH": "month"}[interval]
+        if column.endswith(".day"):
+            # A date as a plain timestamp (never through timestamptz and the session's time zone).
+            return literal_column(f"date_trunc('{unit}', CAST({column} AS timestamp))")
         # Literals, not bound parameters: the same expression must appear in GROUP BY.
         return literal_column(f"date_trunc('{unit}', timezone('UTC', {column}))")
     # The day is the text's first ten characters: SQLite's date functions round fractional seconds,
@@ -157,9 +169,44 @@ def _lines_of_orders(sales: SalesFilter, *columns: Any) -> Select[Any]:
     return select(*columns).join(Order, Order.id == OrderLine.order_id).where(*order_conditions(sales))
 
 
-async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Interval) -> list[PeriodRow]:
-    """Orders, units, revenue and discounts per period that had orders (one statement)."""
-    period = bucket(await prepare_for_reports(db), interval)
+@dataclass(frozen=True)
+class SalesSplit:
+    """A report's range as whole UTC days read from the rollup and edge slices read from the orders."""
+
+    days: tuple[date, date] | None
+    """[first, last) whole days inside the range, None when there is none."""
+    edges: tuple[SalesFilter, ...]
+    """The parts of the range before the first and after the last whole day (none when at midnight)."""
+
+
+def split_sales(sales: SalesFilter) -> SalesSplit:
+    """Whole days from the rollup, the partial first and last day from the orders (exact at any instant)."""
+    start, end = as_utc(sales.start), as_utc(sales.end)
+    first = start.date() if start == start_of(start.date()) else start.date() + timedelta(days=1)
+    last = end.date()
+    if first >= last:
+        return SalesSplit(None, (sales,))
+    edges = []
+    if start < start_of(first):
+        edges.append(replace(sales, end=start_of(first)))
+    if start_of(last) < end:
+        edges.append(replace(sales, start=start_of(last)))
+    return SalesSplit((first, last), tuple(edges))
+
+
+def rollup_conditions(table: Any, sales: SalesFilter, days: tuple[date, date]) -> list[ColumnElement[bool]]:
+    """The WHERE of the rollup rows of whole days [first, last) under the report's filter."""
+    conditions = [table.day >= days[0], table.day < days[1]]
+    if sales.currency is not None:
+        conditions.append(table.currency == sales.currency)
+    if sales.reseller_id is not None:
+        conditions.append(table.reseller_id == sales.reseller_id)
+    if sales.store_id is not None:
+        conditions.append(table.store_id == sales.store_id)
+    return conditions
+
+
+def _orders_by_period(edge: SalesFilter, period: ColumnElement[Any]) -> Select[Any]:
     orders = (
         select(
             period.label("period"),
@@ -167,19 +214,59 @@ async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Int
             func.sum(Order.total_minor).label("revenue"),
             func.sum(Order.discount_minor).label("discounts"),
         )
-        .where(*order_conditions(sales))
+        .where(*order_conditions(edge))
         .group_by(period)
-        .subquery("period_orders")
+        .subquery()
     )
     units = (
-        _lines_of_orders(sales, period.label("period"), func.sum(OrderLine.quantity).label("units"))
+        _lines_of_orders(edge, period.label("period"), func.sum(OrderLine.quantity).label("units"))
         .group_by(period)
-        .subquery("period_units")
+        .subquery()
+    )
+    return select(
+        orders.c.period,
+        orders.c.orders,
+        orders.c.revenue,
+        orders.c.discounts,
+        func.coalesce(units.c.units, 0).label("units"),
+    ).outerjoin(units, units.c.period == orders.c.period)
+
+
+async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Interval) -> list[PeriodRow]:
+    """Orders, units, revenue and discounts per period that had orders (one statement).
+
+    Whole days from `sales_daily`, the partial first and last day from the orders (see split_sales).
+    """
+    dialect = await prepare_for_reports(db)
+    split = split_sales(sales)
+    parts: list[Select[Any]] = [_orders_by_period(edge, bucket(dialect, interval)) for edge in split.edges]
+    if split.days is not None:
+        period = bucket(dialect, interval, "sales_daily.day")
+        parts.append(
+            select(
+                period.label("period"),
+                func.sum(SalesDaily.orders).label("orders"),
+                func.sum(SalesDaily.revenue_minor).label("revenue"),
+                func.sum(SalesDaily.discount_minor).label("discounts"),
+                func.sum(SalesDaily.units).label("units"),
+            )
+            .where(*rollup_conditions(SalesDaily, sales, split.days))
+            .group_by(period)
+        )
+    every = (
+        union_all(*parts).subquery("period_parts") if len(parts) > 1 else parts[0].subquery("period_parts")
     )
     rows = await db.all(
-        select(orders.c.period, orders.c.orders, orders.c.revenue, orders.c.discounts, units.c.units)
-        .outerjoin(units, units.c.period == orders.c.period)
-        .order_by(orders.c.period)
+        select(
+            every.c.period,
+            func.sum(every.c.orders).label("orders"),
+            func.sum(every.c.revenue).label("revenue"),
+            func.sum(every.c.discounts).label("discounts"),
+            func.sum(every.c.units).label("units"),
+        )
+        .group_by(every.c.period)
+        .having(func.sum(every.c.orders) > 0)
+        .order_by(every.c.period)
     )
     return [
         PeriodRow(
@@ -195,15 +282,35 @@ async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Int
 
 async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> list[ProductRow]:
     """The `limit` products with the most line revenue, ties by SKU; named as the catalog names them now
-    (as the order line named it when the catalog no longer has the SKU)."""
+    (as the order line named it when the catalog no longer has the SKU).
+
+    Whole days from `sales_daily_products`, the partial first and last day from the order lines.
+    """
     await prepare_for_reports(db)
-    revenue = func.sum(OrderLine.total_minor).label("revenue")
-    ranked = (
+    split = split_sales(sales)
+    parts: list[Select[Any]] = [
         _lines_of_orders(
-            sales, OrderLine.sku.label("sku"), func.sum(OrderLine.quantity).label("units"), revenue
+            edge,
+            OrderLine.sku.label("sku"),
+            OrderLine.quantity.label("units"),
+            OrderLine.total_minor.label("revenue"),
         )
-        .group_by(OrderLine.sku)
-        .order_by(revenue.desc(), OrderLine.sku)
+        for edge in split.edges
+    ]
+    if split.days is not None:
+        parts.append(
+            select(
+                SalesDailyProduct.sku.label("sku"),
+                SalesDailyProduct.units.label("units"),
+                SalesDailyProduct.revenue_minor.label("revenue"),
+            ).where(*rollup_conditions(SalesDailyProduct, sales, split.days))
+        )
+    sold = union_all(*parts).subquery("sold") if len(parts) > 1 else parts[0].subquery("sold")
+    revenue = func.sum(sold.c.revenue).label("revenue")
+    ranked = (
+        select(sold.c.sku.label("sku"), func.sum(sold.c.units).label("units"), revenue)
+        .group_by(sold.c.sku)
+        .order_by(revenue.desc(), sold.c.sku)
         .limit(limit)
         .subquery("ranked")
     )
@@ -229,31 +336,71 @@ async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> l
     return [ProductRow(r.sku, r.name, int(r.units), int(r.revenue)) for r in rows]
 
 
-async def sales_by_reseller(db: RequestDatabase, sales: SalesFilter) -> list[ResellerRow]:
-    """Orders, units and revenue per reseller, highest revenue first, ties by reseller code."""
-    await prepare_for_reports(db)
+def _orders_by_reseller(edge: SalesFilter) -> Select[Any]:
     orders = (
         select(
             Order.reseller_id.label("reseller_id"),
             func.count().label("orders"),
             func.sum(Order.total_minor).label("revenue"),
         )
-        .where(*order_conditions(sales))
+        .where(*order_conditions(edge))
         .group_by(Order.reseller_id)
-        .subquery("reseller_orders")
+        .subquery()
     )
     units = (
         _lines_of_orders(
-            sales, Order.reseller_id.label("reseller_id"), func.sum(OrderLine.quantity).label("units")
+            edge, Order.reseller_id.label("reseller_id"), func.sum(OrderLine.quantity).label("units")
         )
         .group_by(Order.reseller_id)
-        .subquery("reseller_units")
+        .subquery()
+    )
+    return select(
+        orders.c.reseller_id,
+        orders.c.orders,
+        orders.c.revenue,
+        func.coalesce(units.c.units, 0).label("units"),
+    ).outerjoin(units, units.c.reseller_id == orders.c.reseller_id)
+
+
+async def sales_by_reseller(db: RequestDatabase, sales: SalesFilter) -> list[ResellerRow]:
+    """Orders, units and revenue per reseller, highest revenue first, ties by reseller code.
+
+    Whole days from `sales_daily`, the partial first and last day from the orders.
+    """
+    await prepare_for_reports(db)
+    split = split_sales(sales)
+    parts: list[Select[Any]] = [_orders_by_reseller(edge) for edge in split.edges]
+    if split.days is not None:
+        parts.append(
+            select(
+                SalesDaily.reseller_id.label("reseller_id"),
+                func.sum(SalesDaily.orders).label("orders"),
+                func.sum(SalesDaily.revenue_minor).label("revenue"),
+                func.sum(SalesDaily.units).label("units"),
+            )
+            .where(*rollup_conditions(SalesDaily, sales, split.days))
+            .group_by(SalesDaily.reseller_id)
+        )
+    every = (
+        union_all(*parts).subquery("reseller_parts")
+        if len(parts) > 1
+        else parts[0].subquery("reseller_parts")
+    )
+    summed = (
+        select(
+            every.c.reseller_id.label("reseller_id"),
+            func.sum(every.c.orders).label("orders"),
+            func.sum(every.c.revenue).label("revenue"),
+            func.sum(every.c.units).label("units"),
+        )
+        .group_by(every.c.reseller_id)
+        .having(func.sum(every.c.orders) > 0)
+        .subquery("reseller_sums")
     )
     rows = await db.all(
-        select(orders.c.reseller_id, orders.c.orders, orders.c.revenue, units.c.units)
-        .join(Reseller, Reseller.id == orders.c.reseller_id)
-        .outerjoin(units, units.c.reseller_id == orders.c.reseller_id)
-        .order_by(orders.c.revenue.desc(), Reseller.code)
+        select(summed.c.reseller_id, summed.c.orders, summed.c.revenue, summed.c.units)
+        .join(Reseller, Reseller.id == summed.c.reseller_id)
+        .order_by(summed.c.revenue.desc(), Reseller.code)
     )
     return [ResellerRow(r.reseller_id, int(r.orders), int(r.units or 0), int(r.revenue or 0)) for r in rows]
 

@@ -13,6 +13,7 @@ from datasources.orders import writes
 from datasources.orders.models import Cart, OrderDiscount, OrderLine
 from datasources.orders.queries import store_prices
 from datasources.partners.models import HubPolicy
+from datasources.reports.rollup import add_to_sales_rollup
 from datasources.stores.models import Store
 from resolvers.access import Viewer
 from resolvers.errors import UserErrors
@@ -163,6 +164,7 @@ async def checkout(
         order_discounts,
         {"status": "PLACED", "at": now, "by": placed_by, "reason": None},
     )
+    await add_to_sales_rollup(session, order)
     await enqueue_confirmation(
         session,
         confirmation_key(order.number),

@@ -15,6 +15,7 @@ from datasources.orders.models import Order, OrderDiscount, OrderLine
 from datasources.orders.queries import OrderQuery, OrderScope, count_orders, order_page
 from datasources.pagination import Page, cut_page
 from datasources.partners.models import Reseller
+from datasources.reports.rollup import remove_from_sales_rollup
 from datasources.stores.models import Store
 from resolvers.access import ORDER_STAFF, Viewer, can_fulfil_order, can_see_order, can_serve_order
 from resolvers.errors import UserErrors, bad_input, check_cursor, check_page_size
@@ -152,6 +153,8 @@ async def _move(
             f"The order is {order.status}: only a PLACED order can become {to_status}.",
             "number",
         )
+    elif to_status == "CANCELLED":
+        await remove_from_sales_rollup(session, order)
     return result
 
 
