@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from datasources.orders.models import Order, OrderDiscount
+from datasources.orders.models import Cart, Order, OrderDiscount
 from tests.harness import Hub
 from tests.marketing_factory import add_campaign, add_events
 from tests.orders_factory import Shop, make_shop
@@ -163,6 +163,8 @@ async def test_of_two_concurrent_checkouts_with_a_single_use_coupon_exactly_one_
     async with hub.resources.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Order)) == 3
         assert await session.scalar(select(func.count()).select_from(OrderDiscount)) == 3
+        # nothing written for the losers: their carts are still OPEN
+        assert await session.scalar(select(func.count()).select_from(Cart).where(Cart.status == "OPEN")) == 3
 
 
 async def test_a_checkout_is_credited_to_the_campaign_its_visitor_came_from(hub: Hub) -> None:

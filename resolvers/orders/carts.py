@@ -266,7 +266,7 @@ async def remove_coupon(session: AsyncSession, cart_id: str | None, now: datetim
     """Take the cart's coupon off (none: nothing changes)."""
     result = CartResult(cart_id=cart_id)
     cart = await open_cart(session, cart_id, "STORE", now, result.errors)
-    if cart is None:
+    if cart is None or await open_store_of(session, cart.store_id, result.errors) is None:
         return result
     cart.coupon_code = None
     await session.flush()
