@@ -204,6 +204,12 @@ class RequestDatabase:
             finally:
                 self._running = None
 
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[AsyncSession]:
+        """The session, held by the current task for a few statements in a row (await no loader meanwhile)."""
+        async with self._statement() as session:
+            yield session
+
     async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         async with self._statement() as session:
             return await session.execute(statement, params)

@@ -179,6 +179,9 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.createCart": Rule(audience=Audience.PUBLIC, note="for an OPEN store"),
     "Mutation.addCartLines": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
     "Mutation.updateCartLine": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
+    # Coupons (commerce meets marketing): like the other store cart mutations.
+    "Mutation.applyCoupon": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
+    "Mutation.removeCoupon": Rule(audience=Audience.PUBLIC, note=CART_HOLDERS),
     "Mutation.checkout": Rule(
         audience=Audience.PUBLIC, note=CART_HOLDERS + "; a signed-in staff user is recorded as placedBy"
     ),

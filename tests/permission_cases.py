@@ -332,6 +332,22 @@ CASES: dict[str, Case] = {
         _own_cart,
         permission_orders,
     ),
+    "Mutation.applyCoupon": Case(
+        """mutation($cart: ID!) {
+  applyCoupon(cartId: $cart, code: "NO-SUCH-COUPON") { cart { couponCode } userErrors { code } }
+}""",
+        "applyCoupon",
+        _own_cart,
+        permission_orders,
+    ),
+    "Mutation.removeCoupon": Case(
+        """mutation($cart: ID!) {
+  removeCoupon(cartId: $cart) { cart { couponCode } userErrors { code } }
+}""",
+        "removeCoupon",
+        _own_cart,
+        permission_orders,
+    ),
     "Mutation.checkout": Case(
         """mutation($cart: ID!) {
   checkout(cartId: $cart, input: {email: "buyer@x.example", paymentMethod: "INVOICE",

@@ -25,6 +25,7 @@ from hub_graphql.types.common import (
     global_id,
     parse_global_id,
 )
+from hub_graphql.types.marketing import Campaign
 from hub_graphql.types.partners import Distributor, Reseller
 from hub_graphql.types.quotes import DistributorQuote
 from hub_graphql.types.stores import Store, visible_store
@@ -154,9 +155,6 @@ class Cart(Node):
     id: strawberry.ID
     kind: CartKind
     currency: str
-    coupon_code: str | None = strawberry.field(
-        description="The coupon entered with applyCoupon, while it still applies."
-    )
     row: strawberry.Private[models.Cart]
     memo: strawberry.Private[dict[str, Any]]
 
@@ -166,7 +164,6 @@ class Cart(Node):
             id=global_id("Cart", row.id),
             kind=CartKind(row.kind),
             currency=row.currency,
-            coupon_code=row.coupon_code,
             row=row,
             memo={},
         )
@@ -176,9 +173,16 @@ class Cart(Node):
         if "priced" not in self.memo:
             loaders = info.context.loaders
             self.memo["priced"] = asyncio.ensure_future(
-                carts.priced(loaders.orders, loaders.stores, self.row)
+                carts.priced(info.context.db, loaders.orders, loaders.stores, self.row)
             )
         return await self.memo["priced"]
+
+    @strawberry.field(description="The coupon entered with applyCoupon, while it still applies.")
+    async def coupon_code(self, info: Info) -> str | None:
+        if self.row.coupon_code is None:
+            return None
+        priced = await self._priced(info)
+        return self.row.coupon_code if any(d.coupon_code for d in priced.discounts) else None
 
     @strawberry.field(description="STORE carts; null when the viewer may not see the store (no longer OPEN).")
     async def store(self, info: Info) -> Store | None:
@@ -344,6 +348,16 @@ class Order(Node):
     async def discounts(self, info: Info) -> list[AppliedDiscount]:
         rows = await info.context.loaders.orders.discounts_by_order_id.load(self.row.id)
         return [AppliedDiscount.of(r, self.row.currency) for r in rows]
+
+    @strawberry.field(
+        description="The marketing campaign the order is credited to (closed-loop marketing), if any."
+    )
+    async def campaign(self, info: Info) -> Campaign | None:
+        # Whoever sees the order sees the campaign it is credited to.
+        if self.row.campaign_id is None:
+            return None
+        row = await info.context.loaders.marketing.campaign_by_id.load(self.row.campaign_id)
+        return Campaign.of(row) if row is not None else None
 
     @strawberry.field(description="Every status the order reached, oldest first: who, when and why.")
     async def history(self, info: Info) -> list[OrderEvent]:
@@ -558,6 +572,21 @@ class OrdersMutation:
         return await _cart_payload(
             info, lambda unit: carts.update_line(unit.session, key, line, quantity, utcnow())
         )
+
+    @strawberry.mutation(
+        extensions=guarded(),
+        description="Gives the cart a coupon (case-insensitive). An unknown, disabled, not yet valid, expired, "
+        "used-up or not applicable code is a userError (UNKNOWN_COUPON, COUPON_DISABLED, COUPON_NOT_STARTED, "
+        "COUPON_EXPIRED, COUPON_EXHAUSTED, COUPON_NOT_APPLICABLE) and the cart keeps its previous coupon.",
+    )
+    async def apply_coupon(self, info: Info, cart_id: strawberry.ID, code: str) -> CartPayload:
+        key = _key_of(cart_id, "Cart")
+        return await _cart_payload(info, lambda unit: carts.apply_coupon(unit.session, key, code, utcnow()))
+
+    @strawberry.mutation(extensions=guarded(), description="Takes the cart's coupon off.")
+    async def remove_coupon(self, info: Info, cart_id: strawberry.ID) -> CartPayload:
+        key = _key_of(cart_id, "Cart")
+        return await _cart_payload(info, lambda unit: carts.remove_coupon(unit.session, key, utcnow()))
 
     @strawberry.mutation(
         extensions=guarded(),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from datasources.db import RequestDatabase
 from datasources.orders import writes
 from datasources.orders.loaders import OrderLoaders
 from datasources.orders.models import Cart, CartLine
@@ -19,7 +20,9 @@ from datasources.stores.loaders import StoreLoaders
 from datasources.stores.models import Store
 from resolvers.access import Viewer, can_see_plaza_cart
 from resolvers.errors import UserErrors
+from resolvers.marketing.promotions import check_coupon
 from resolvers.orders.pricing import PricedCart, price_cart
+from resolvers.orders.promotions import line_inputs, store_cart_promotion
 
 MAX_QUANTITY = 9_999
 """Per line: more is a typo, not an order."""
@@ -61,16 +64,21 @@ def visible_cart(cart: Cart | None, viewer: Viewer | None) -> Cart | None:
     return cart
 
 
-async def priced(orders: OrderLoaders, stores: StoreLoaders, cart: Cart) -> PricedCart:
-    """The cart at today's prices, through the request's loaders: a fixed number of statements for any
-    number of lines (its lines, then one statement for the store's prices of all of them)."""
+async def priced(db: RequestDatabase, orders: OrderLoaders, stores: StoreLoaders, cart: Cart) -> PricedCart:
+    """The cart at today's prices and promotions, through the request's loaders: a fixed number of
+    statements for any number of lines (its lines, one statement for the store's prices of all of
+    them, then the promotion engine's few)."""
     lines: list[CartLine] = await orders.lines_by_cart_id.load(cart.id)
     if cart.kind != "STORE" or cart.store_id is None:
         return price_cart(cart.currency, lines, None)
     offers = await stores.store_product.load_many([(cart.store_id, line.sku) for line in lines])
-    return price_cart(
-        cart.currency, lines, {line.sku: offer for line, offer in zip(lines, offers, strict=True)}
-    )
+    by_sku = {line.sku: offer for line, offer in zip(lines, offers, strict=True)}
+    plain = price_cart(cart.currency, lines, by_sku)
+    async with db.held() as session:
+        promotion = await store_cart_promotion(
+            session, plain, store_id=cart.store_id, coupon_code=cart.coupon_code
+        )
+    return price_cart(cart.currency, lines, by_sku, promotion) if promotion else plain
 
 
 # ---------------------------------------------------------------- checks shared by the cart mutations
@@ -218,4 +226,48 @@ async def update_line(
     else:
         line.quantity = quantity
         await session.flush()
+    return result
+
+
+async def apply_coupon(session: AsyncSession, cart_id: str | None, code: str, now: datetime) -> CartResult:
+    """Give the cart a coupon: unknown, disabled, not started, expired, used-up or not applicable codes
+    are userErrors with their own codes, and the cart keeps its previous coupon."""
+    result = CartResult(cart_id=cart_id)
+    errors = result.errors
+    code = code.strip()
+    if not code:
+        errors.add("REQUIRED", "Enter a coupon code.", "code")
+        return result
+    cart = await open_cart(session, cart_id, "STORE", now, errors)
+    if cart is None or await open_store_of(session, cart.store_id, errors) is None:
+        return result
+    lines = await writes.lines_of(session, cart.id)
+    offers = await store_prices(session, cart.store_id, [line.sku for line in lines])  # type: ignore[arg-type]
+    plain = price_cart(cart.currency, lines, offers)
+    check = await check_coupon(
+        session,
+        code,
+        store_id=cart.store_id,  # type: ignore[arg-type]
+        currency=cart.currency,
+        lines=line_inputs(plain),
+        now=now,
+    )
+    if check.promotion is None:
+        errors.add(
+            check.code or "COUPON_NOT_APPLICABLE", check.message or "The coupon does not apply.", "code"
+        )
+        return result
+    cart.coupon_code = check.promotion.coupon_code
+    await session.flush()
+    return result
+
+
+async def remove_coupon(session: AsyncSession, cart_id: str | None, now: datetime) -> CartResult:
+    """Take the cart's coupon off (none: nothing changes)."""
+    result = CartResult(cart_id=cart_id)
+    cart = await open_cart(session, cart_id, "STORE", now, result.errors)
+    if cart is None or await open_store_of(session, cart.store_id, result.errors) is None:
+        return result
+    cart.coupon_code = None
+    await session.flush()
     return result

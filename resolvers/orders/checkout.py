@@ -17,9 +17,12 @@ from datasources.reports.rollup import add_to_sales_rollup
 from datasources.stores.models import Store
 from resolvers.access import Viewer
 from resolvers.errors import UserErrors
+from resolvers.marketing.attribution import campaign_for_order
+from resolvers.marketing.promotions import check_coupon
 from resolvers.orders.carts import open_store_of
 from resolvers.orders.confirmation import confirmation_key, enqueue_confirmation
-from resolvers.orders.pricing import PricedCart, price_cart
+from resolvers.orders.pricing import AppliedPromotion, PricedCart, price_cart
+from resolvers.orders.promotions import line_inputs, store_cart_promotion
 from resolvers.users import email_problem
 
 # Territories CLDR knows that are not ISO 3166-1 alpha-2 countries (regions, reserved and private codes).
@@ -154,12 +157,20 @@ async def checkout(
         )
     if errors:
         return result
+    promotion = await _promotion(session, cart, store, priced, (fields["email"] or "").lower(), now, errors)
+    if errors:
+        return result
+    if promotion is not None:
+        priced = price_cart(cart.currency, lines, offers, promotion)
     placed_by = viewer.email if viewer is not None and viewer.is_staff else None
+    campaign_id = await campaign_for_order(
+        session, store.id, data.visitor_id, (fields["email"] or "").lower(), now
+    )
     order_lines = _order_lines(priced)
     order_discounts = _order_discounts(priced)
     order = await writes.insert_order(
         session,
-        _order_values(cart, store, priced, fields, data, placed_by, now),
+        {**_order_values(cart, store, priced, fields, data, placed_by, now), "campaign_id": campaign_id},
         order_lines,
         order_discounts,
         {"status": "PLACED", "at": now, "by": placed_by, "reason": None},
@@ -175,6 +186,42 @@ async def checkout(
     )
     result.number = order.number
     return result
+
+
+async def _promotion(
+    session: AsyncSession,
+    cart: Cart,
+    store: Store,
+    priced: PricedCart,
+    email_key: str,
+    now: datetime,
+    errors: UserErrors,
+) -> AppliedPromotion | None:
+    """The cart's promotion, limited promotions locked and their uses counted (this customer's
+    by e-mail): a coupon used up since it was applied is a COUPON_EXHAUSTED userError."""
+    if cart.coupon_code:
+        check = await check_coupon(
+            session,
+            cart.coupon_code,
+            store_id=store.id,
+            currency=cart.currency,
+            lines=line_inputs(priced),
+            email_key=email_key,
+            now=now,
+            lock=True,
+        )
+        if check.code == "COUPON_EXHAUSTED":
+            errors.add(check.code, check.message or "The coupon has been used up.", "cartId")
+            return None
+    return await store_cart_promotion(
+        session,
+        priced,
+        store_id=store.id,
+        coupon_code=cart.coupon_code,
+        email_key=email_key,
+        now=now,
+        lock=True,
+    )
 
 
 def _order_values(

@@ -2,14 +2,14 @@
 
 Store lines take the store's price as `Store.product` computes it (the overlay, read again every
 time); plaza lines carry their accepted quote's unit price. Discounts come from promotions: the
-promotion engine plugs in at `price_cart`'s `promotions` (none yet), so a cart read and the order a
-checkout fixes always agree.
+promotion engine's answer (resolvers/orders/promotions.py) goes in through `price_cart`'s `promotion`,
+so a cart read and the order a checkout fixes always agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from datasources.catalog.models import Product
 from datasources.orders.models import CartLine
@@ -43,6 +43,14 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class AppliedPromotion:
+    """The promotion a cart gets and what it takes off each of its priced lines (in their order)."""
+
+    discount: Discount
+    line_discounts: Sequence[int]
+
+
+@dataclass(frozen=True)
 class PricedCart:
     currency: str
     lines: list[PricedLine]
@@ -71,10 +79,10 @@ def price_cart(
     currency: str,
     lines: Sequence[CartLine],
     store_offers: Mapping[str, StoreProductRow | None] | None,
-    promotions: Sequence[object] = (),
+    promotion: AppliedPromotion | None = None,
 ) -> PricedCart:
     """Price a cart: store lines from `store_offers` (by SKU; None for a plaza cart), plaza lines from
-    their quote, then the discounts of `promotions` (the promotion engine's hook; none apply yet)."""
+    their quote, then the discount of `promotion` (the promotion engine's answer for these lines)."""
     priced: list[PricedLine] = []
     unavailable: list[CartLine] = []
     for line in lines:
@@ -94,7 +102,11 @@ def price_cart(
             PricedLine(line=line, name=offer.name, unit_price_minor=offer.price_minor, product=offer.product)
         )
     discounts: list[Discount] = []
-    # Promotions (built by marketing) will compute `discounts` here and spread each over the lines
-    # (PricedLine.discount_minor), so that the lines' totals add up to the cart's total.
-    del promotions
+    if promotion is not None and promotion.discount.amount_minor > 0:
+        # The discount is spread over the lines, so that the lines' totals add up to the cart's total.
+        priced = [
+            replace(p, discount_minor=amount)
+            for p, amount in zip(priced, promotion.line_discounts, strict=True)
+        ]
+        discounts.append(promotion.discount)
     return PricedCart(currency=currency, lines=priced, unavailable=unavailable, discounts=discounts)
