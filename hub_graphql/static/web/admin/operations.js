@@ -24,6 +24,7 @@ fragment AdminOrderDetail on Order {
   total { ${MONEY} }
   history { status at by reason }
   notes { text at by }
+  campaign { code name }
 }`;
 
 const ORDER_RESULT = `
