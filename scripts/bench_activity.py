@@ -25,8 +25,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import httpx  # noqa: E402
-from bench_catalog import free_port  # noqa: E402
+from bench_catalog import served_process as served  # noqa: E402
 from sqlalchemy import func, insert, make_url, select, update  # noqa: E402
 
 from datasources.db import create_engine, create_session_factory, pg_admin  # noqa: E402
@@ -97,50 +95,6 @@ def batch_of(rng: random.Random, size: int) -> list[dict[str, Any]]:
             event["campaignCode"] = "BENCH"
         events.append(event)
     return events
-
-
-@asynccontextmanager
-async def served(url: str) -> AsyncIterator[tuple[str, int]]:
-    """uvicorn serving the hub on a free loopback port: (GraphQL URL, the server's process id)."""
-    port = free_port()
-    # One client address sends everything here: recordActivity's per-address rate limit is off.
-    env = {
-        **os.environ,
-        "HUB_DATABASE_URL": url,
-        "HUB_ENV": "development",
-        "HUB_RATE_LIMITS": "recordActivity=off",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "hub_graphql.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(400):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the hub did not start")
-        yield f"http://127.0.0.1:{port}/graphql", process.pid
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=10)
 
 
 def cpu_seconds(pid: int) -> float:

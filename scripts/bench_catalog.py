@@ -165,6 +165,13 @@ def free_port() -> int:
 @asynccontextmanager
 async def served(url: str) -> AsyncIterator[str]:
     """uvicorn serving the hub on a free loopback port; answers the GraphQL URL."""
+    async with served_process(url) as (graphql_url, _pid):
+        yield graphql_url
+
+
+@asynccontextmanager
+async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
+    """As `served`, with the server's process id too (for benches that read its CPU time)."""
     port = free_port()
     # A bench is one client address sending thousands of requests: the per-address limits would
     # measure themselves, not the hub.
@@ -192,7 +199,7 @@ async def served(url: str) -> AsyncIterator[str]:
     )
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(200):
+            for _ in range(400):
                 try:
                     if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
                         break
@@ -201,7 +208,7 @@ async def served(url: str) -> AsyncIterator[str]:
                 await asyncio.sleep(0.05)
             else:
                 raise RuntimeError("the hub did not start")
-        yield f"http://127.0.0.1:{port}/graphql"
+        yield f"http://127.0.0.1:{port}/graphql", process.pid
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
