@@ -84,8 +84,19 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
+
+
 class HubSchema(strawberry.federation.Schema):
+    max_query_tokens: int | None = None
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # graphql-core refuses a document past MaxTokensLimiter's count with a plain syntax error; the
+        # code tells a client it is too large rather than mistyped. (Here, not in an extension: the
+        # parse hooks are left unresumed when ParserCache's parse raises.)
+        for error in errors:
+            if error.extensions is not None and "tokens. Parsing aborted" in error.message:
+                error.extensions.update(code=QUERY_TOO_LARGE, maxTokens=self.max_query_tokens)
         # The hub's own errors (bad input, sign-in, permissions) are answers, not incidents: log the rest.
         unexpected = [
             e
@@ -132,7 +143,7 @@ def build_schema(
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return HubSchema(
+    schema = HubSchema(
         query=query,
         mutation=mutation,
         types=[
@@ -147,6 +158,8 @@ def build_schema(
         federation_version=FEDERATION_VERSION,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    schema.max_query_tokens = settings.max_query_tokens
+    return schema
 
 
 def export_sdl(schema: strawberry.federation.Schema | None = None) -> str:

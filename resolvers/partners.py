@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.db import RequestDatabase
 from datasources.money import is_iso_currency
+from datasources.outbox.queue import enqueue_email
 from datasources.pagination import Page, cut_page
 from datasources.partners import queries
 from datasources.partners.endpoints import EndpointPolicy, EndpointProblem, pin_endpoint
@@ -30,9 +32,9 @@ from datasources.partners.quote_contract import (
     check_distributor_endpoint,
 )
 from resolvers.access import Viewer
-from resolvers.auth import issue_token, verify_password
+from resolvers.auth import hash_password, issue_token, verify_password
 from resolvers.errors import UserErrors, check_cursor, check_page_size
-from resolvers.users import create_user, email_problem
+from resolvers.users import create_user, email_problem, password_problem
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 NAME_MAX = 200
@@ -145,16 +147,25 @@ async def register_reseller(session: AsyncSession, data: ResellerData, policy: H
         errors.add("DUPLICATE", f"A reseller with code {code} exists already.", "input", "code")
     email = data.contact_email.strip().lower()
     problem = email_problem(email)
-    if problem is None and await queries.email_taken(session, email):
-        problem = ("DUPLICATE", "A user with that e-mail exists already.")
     if problem is not None:
         errors.add(problem[0], problem[1], "input", "contactEmail")
+    weak = password_problem(data.password)
+    if weak is not None:
+        errors.add(weak[0], weak[1], "input", "password")
     if errors:
         return outcome
     status = "APPROVED" if policy.reseller_approval == "AUTOMATIC" else "PENDING"
     reseller = Reseller(
         code=code, name=data.name.strip(), status=status, region=data.region, contact_email=email
     )
+    if await queries.email_taken(session, email):
+        # No account enumeration: the caller gets the answer a fresh registration gets, and the
+        # address's owner, who alone can read it, learns of the attempt by e-mail.
+        await tell_owner_of_registration_attempt(session, reseller)
+        hash_password(data.password)  # the work a registration does, so its time tells nothing either
+        reseller.id = 0  # never written; no reseller has id 0, so its lists are empty as a new one's are
+        outcome.reseller = reseller
+        return outcome
     session.add(reseller)
     await session.flush()
     user_errors = await create_user(
@@ -180,6 +191,29 @@ async def register_reseller(session: AsyncSession, data: ResellerData, policy: H
     await session.flush()
     outcome.reseller = reseller
     return outcome
+
+
+async def tell_owner_of_registration_attempt(session: AsyncSession, attempt: Reseller) -> None:
+    """E-mail the owner of a taken address that someone tried to register a reseller with it."""
+    text = "\n".join(
+        [
+            "Someone asked to register a reseller at the demand chain hub with this e-mail address",
+            f"(reseller code {attempt.code!r}, name {attempt.name!r}).",
+            "",
+            "This address already has an account, so no reseller and no account were made, and your",
+            "account has not changed.",
+            "",
+            "If it was you: sign in with your existing account (ask the hub's staff if you have lost its",
+            "password). If it was not you, you need not do anything.",
+        ]
+    )
+    await enqueue_email(
+        session,
+        f"registration-attempt:{uuid.uuid4().hex}",
+        to=attempt.contact_email,
+        subject="Someone tried to register with your e-mail address",
+        text=text,
+    )
 
 
 async def change_reseller_status(

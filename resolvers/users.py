@@ -24,6 +24,13 @@ def email_problem(email: str) -> tuple[str, str] | None:
     return None
 
 
+def password_problem(password: str) -> tuple[str, str] | None:
+    """(code, message) when `password` is too short or too long to be one."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        return ("WEAK_PASSWORD", f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.")
+    return None
+
+
 async def create_user(
     session: AsyncSession,
     email: str,
@@ -42,13 +49,9 @@ async def create_user(
         problem = ("DUPLICATE", "A user with that e-mail exists already.")
     if problem is not None:
         errors.add(problem[0], problem[1], *path, "email")
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        errors.add(
-            "WEAK_PASSWORD",
-            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
-            *path,
-            "password",
-        )
+    weak = password_problem(password)
+    if weak is not None:
+        errors.add(weak[0], weak[1], *path, "password")
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         errors.add("INVALID_ROLE", f"Roles are among {', '.join(ROLES)}.", *path, "roles")

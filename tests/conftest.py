@@ -25,6 +25,7 @@ from datasources.migrate import upgrade
 from datasources.models import metadata
 from hub_graphql.settings import Settings
 from tests.harness import Hub, QueryCounter, open_hub
+from tests.mail_server import SmtpServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -177,3 +178,13 @@ def tab(chromium: Browser) -> Iterator[Tab]:
 
 
 __all__ = ["skip_or_fail", "text"]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd), for the e-mail tests."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

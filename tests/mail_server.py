@@ -13,6 +13,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from hub_graphql.settings import Settings
 from tests.plaza_servers import free_port
 
 
@@ -67,6 +68,14 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def delivering(settings: Settings, smtp_url: str) -> Settings:
+    """`settings` with the outbox worker on, polling often, sending through the SMTP server at `smtp_url`."""
+    return Settings(
+        _env_file=None,
+        **{**settings.model_dump(), "outbox_worker": True, "outbox_poll_seconds": 0.2, "smtp_url": smtp_url},
+    )
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0, what: str = "") -> None:

@@ -309,6 +309,7 @@ async def test_a_document_with_too_many_tokens_is_refused_unparsed(hub: Hub) -> 
     body = await hub.post(f"{{ {fields} }}")
     assert body["data"] is None
     assert f"more than {limit} tokens" in errors_of(body)[0]["message"]
+    assert errors_of(body)[0]["extensions"] == {"code": "QUERY_TOO_LARGE", "maxTokens": limit}
     # the examples document, the largest a client sends today, is far below it
     assert len(EXAMPLES.read_text(encoding="utf-8").split()) < limit
 

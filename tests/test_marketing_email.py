@@ -4,10 +4,7 @@ received messages read, a tracked link followed with a plain HTTP client, the re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from hub_graphql.settings import Settings
 from tests.harness import Hub, open_hub
@@ -30,15 +27,6 @@ SEND = 'mutation { sendCampaign(code: "SPRING") { campaign { status } userErrors
 RESULTS = """
 { campaign(code: "SPRING") { status results { recipients sent failed opened clicked visits orders conversionRate } } }"""
 RECORD = "mutation($events: [ActivityInput!]!) { recordActivity(events: $events) { accepted } }"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def test_a_campaign_reaches_its_recipients_and_its_results_move(

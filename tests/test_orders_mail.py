@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from hub_graphql.settings import Settings
 from tests.harness import open_hub
-from tests.mail_server import SmtpServer, eventually
+from tests.mail_server import SmtpServer, delivering, eventually
 from tests.orders_factory import make_shop
 from tests.test_orders import CHECKOUT, checkout_input, new_cart
 
@@ -17,31 +13,10 @@ mutation($n: String!) { resendOrderConfirmation(number: $n) { order { number } u
 """
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _delivering(settings: Settings, smtp_url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        **{
-            **settings.model_dump(),
-            "outbox_worker": True,
-            "outbox_poll_seconds": 0.2,
-            "smtp_url": smtp_url,
-        },
-    )
-
-
 async def test_a_checkout_confirmation_and_its_resend_reach_the_customer_by_smtp(
     settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    async with open_hub(_delivering(settings, smtp_server.url)) as hub:
+    async with open_hub(delivering(settings, smtp_server.url)) as hub:
         # given: a store, a cart of two lines and a customer-service user
         shop = await make_shop(hub, 2)
         cart = await new_cart(hub, shop, [(0, 2), (1, 1)])

@@ -6,7 +6,6 @@ import asyncio
 import email
 import random
 import threading
-from collections.abc import Iterator
 from email.policy import default
 from pathlib import Path
 
@@ -32,16 +31,6 @@ from datasources.outbox.worker import (
 from hub_graphql.settings import Settings
 from tests.harness import Hub, open_hub
 from tests.mail_server import SmtpServer, eventually
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
 
 FAST = {
     "outbox_worker": True,

@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from datasources.partners.models import Reseller, ResellerStatusChange, User
+from hub_graphql.settings import Settings
 from hub_graphql.types.common import global_id
 from resolvers import partners as partners_resolvers
-from tests.harness import Hub, QueryCounter, codes_of, post_escaped
+from tests.harness import Hub, QueryCounter, codes_of, open_hub, post_escaped
+from tests.mail_server import SmtpServer, delivering, eventually
+from tests.orders_factory import outbox
 from tests.partners_factory import partner_world
 
 LOGIN = """
@@ -187,7 +190,12 @@ async def test_registration_is_approved_at_once_when_the_policy_is_automatic(hub
         ({"contactEmail": "not-an-email"}, [("INVALID_EMAIL", ["input", "contactEmail"])]),
         ({"password": "short"}, [("WEAK_PASSWORD", ["input", "password"])]),
         ({"code": "TAKEN"}, [("DUPLICATE", ["input", "code"])]),
-        ({"contactEmail": "owner@taken.example"}, [("DUPLICATE", ["input", "contactEmail"])]),
+        # a taken e-mail is no error (the next test): the other errors come as for any address
+        (
+            {"contactEmail": "owner@taken.example", "password": "short"},
+            [("WEAK_PASSWORD", ["input", "password"])],
+        ),
+        ({"contactEmail": "owner@taken.example", "code": "TAKEN"}, [("DUPLICATE", ["input", "code"])]),
     ],
 )
 async def test_bad_registrations_are_user_errors_and_write_nothing(
@@ -204,6 +212,79 @@ async def test_bad_registrations_are_user_errors_and_write_nothing(
         await count(hub, User),
         await count(hub, ResellerStatusChange),
     ) == before
+
+
+async def test_a_taken_email_answers_as_a_fresh_registration_and_tells_the_owner(hub: Hub) -> None:
+    # given: a registered reseller whose owner's address is owner@taken.example
+    await hub.query(REGISTER, {"input": registration("TAKEN")})
+    before = (await count(hub, Reseller), await count(hub, User), await count(hub, ResellerStatusChange))
+    mail_before = await outbox(hub)
+    # when: someone registers another reseller with that address (in another case), and someone else
+    # registers with an address nobody has
+    taken = await hub.post(
+        REGISTER,
+        {"input": registration("PROBE", contactEmail="Owner@Taken.example", password="prober-password")},
+    )
+    fresh = await hub.post(REGISTER, {"input": registration("PROBE2", contactEmail="owner@probe.example")})
+    # then: the two answers differ only by what the callers typed; neither says the address is taken
+    assert taken == {
+        "data": {
+            "registerReseller": {
+                "reseller": {
+                    "code": "PROBE",
+                    "name": "Reseller PROBE",
+                    "status": "PENDING",
+                    "region": None,
+                    "contactEmail": "owner@taken.example",
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    assert fresh["data"]["registerReseller"] == {
+        "reseller": {
+            **taken["data"]["registerReseller"]["reseller"],
+            "code": "PROBE2",
+            "name": "Reseller PROBE2",
+            "contactEmail": "owner@probe.example",
+        },
+        "userErrors": [],
+    }
+    # and: for the taken address nothing was written but one e-mail to its owner, naming the attempt
+    assert (await count(hub, Reseller), await count(hub, User), await count(hub, ResellerStatusChange)) == (
+        before[0] + 1,
+        before[1] + 1,
+        before[2] + 1,
+    )
+    new_mail = [m for m in await outbox(hub) if m.id not in {o.id for o in mail_before}]
+    told = [m.payload for m in new_mail if m.payload["to"] == "owner@taken.example"]
+    assert len(told) == 1
+    assert told[0]["subject"] == "Someone tried to register with your e-mail address"
+    assert "'PROBE'" in told[0]["text"] and "no reseller and no account were made" in told[0]["text"]
+    # and: the owner still signs in with the old password, the prober's password opens nothing
+    assert (await hub.query(LOGIN, {"email": "owner@taken.example", "password": "a-long-password"}))["login"][
+        "userErrors"
+    ] == []
+    assert (await hub.post(LOGIN, {"email": "owner@taken.example", "password": "prober-password"}))["data"][
+        "login"
+    ]["userErrors"] != []
+
+
+async def test_the_owner_of_a_taken_email_gets_the_message_by_smtp(
+    settings: Settings, smtp_server: SmtpServer
+) -> None:
+    async with open_hub(delivering(settings, smtp_server.url)) as hub:
+        await hub.query(REGISTER, {"input": registration("TAKEN")})
+        await hub.query(REGISTER, {"input": registration("PROBE", contactEmail="owner@taken.example")})
+
+        async def received() -> bool:
+            return len(smtp_server.inbox.messages) >= 1
+
+        await eventually(received, within=10, what="the owner is told")
+        [message] = smtp_server.inbox.messages
+        assert smtp_server.inbox.envelopes[0][1] == ["owner@taken.example"]
+        assert str(message["Subject"]) == "Someone tried to register with your e-mail address"
+        assert "'PROBE'" in message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
 
 
 async def test_the_state_machine_and_its_history(hub: Hub) -> None:
