@@ -33,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,15 +163,18 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def served(url: str) -> AsyncIterator[str]:
+async def served(url: str, extra_env: Mapping[str, str] | None = None) -> AsyncIterator[str]:
     """uvicorn serving the hub on a free loopback port; answers the GraphQL URL."""
-    async with served_process(url) as (graphql_url, _pid):
+    async with served_process(url, extra_env) as (graphql_url, _pid):
         yield graphql_url
 
 
 @asynccontextmanager
-async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
-    """As `served`, with the server's process id too (for benches that read its CPU time)."""
+async def served_process(
+    url: str, extra_env: Mapping[str, str] | None = None
+) -> AsyncIterator[tuple[str, int]]:
+    """As `served`, with the server's process id too (for benches that read its CPU time).
+    `extra_env` adds or overrides the hub's settings (HUB_...) for this process."""
     port = free_port()
     # A bench is one client address sending thousands of requests: the per-address limits would
     # measure themselves, not the hub.
@@ -180,6 +183,7 @@ async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
         "HUB_DATABASE_URL": url,
         "HUB_ENV": "development",
         "HUB_RATE_LIMITS": "createCart=off, checkout=off, recordActivity=off, registerReseller=off",
+        **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -198,16 +202,18 @@ async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
         env=env,
     )
     try:
+        # Importing the hub takes about 2 s on a quiet machine and half a minute at a load average of 16.
+        deadline = time.monotonic() + 120
         async with httpx.AsyncClient() as client:
-            for _ in range(400):
+            while True:
                 try:
                     if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
+                if process.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the hub did not start")
                 await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the hub did not start")
         yield f"http://127.0.0.1:{port}/graphql", process.pid
     finally:
         process.terminate()
