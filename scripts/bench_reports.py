@@ -1,6 +1,6 @@
 """Benchmark of salesReport on PostgreSQL: a year's report by day over 1,000,000 order lines, aim < 300 ms.
 
-Usage: .venv/bin/python scripts/bench_reports.py [--lines 1000000] [--requests 20]
+Usage: .venv/bin/python scripts/bench_reports.py [--lines 1000000] [--requests 20] [--explain 5] [--keep]
        [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
 It makes a throwaway database hub_bench_reports_<pid> (dropped at the end), migrates it, and fills it
@@ -17,7 +17,10 @@ time over HTTP on a keep-alive connection, signed in as a site administrator:
 - year_by_month: the whole report by month.
 
 It prints JSON: p50, p90 and max latency (ms) per operation, the SQL statements one report sends and
-the load average before and after.
+the load average before and after. With --explain N it also runs each statement of the whole-hub and
+the reseller year-by-day reports N times under EXPLAIN ANALYZE (with the report's settings, in one
+transaction) and gives the median in-database execution time of each: a figure the machine's load
+inflates far less than the latency over HTTP.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bench_catalog import served  # noqa: E402
 
 from datasources.db import create_engine, pg_admin  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
+from datasources.reports.queries import REPORT_SETTINGS  # noqa: E402
 from datasources.reports.rollup import rollup_sql  # noqa: E402
 from hub_graphql.settings import Settings  # noqa: E402
 from resolvers.auth import hash_password, issue_token  # noqa: E402
@@ -123,7 +127,8 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
             await connection.execute(
                 text(
                     "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), (SELECT max(id) FROM users), "
-                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products)"
+                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products), "
+                    "(SELECT count(*) FROM sales_monthly_products)"
                 )
             )
         ).one()
@@ -135,19 +140,21 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
         "user_id": counts[2],
         "sales_daily_rows": counts[3],
         "sales_daily_products_rows": counts[4],
+        "sales_monthly_products_rows": counts[5],
         "fill_s": round(time.perf_counter() - started, 1),
     }
 
 
-async def statements_of(url: str, token: str, variables: dict[str, Any]) -> int:
-    """The SQL statements one full report sends, counted in process on the same database."""
+async def statements_of(url: str, token: str, variables: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The SQL statements (with their parameters) one full report sends, recorded in process on the same
+    database."""
     from hub_graphql.app import create_app
 
     app = create_app(Settings(_env_file=None, database_url=url, env="development"))
     async with app.router.lifespan_context(app):
         engine = app.state.resources_holder["resources"].engine
-        sent: list[str] = []
-        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+        sent: list[tuple[str, Any]] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append((a[2], a[3])))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.bench") as client:
             response = await client.post(
@@ -156,7 +163,70 @@ async def statements_of(url: str, token: str, variables: dict[str, Any]) -> int:
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert not response.json().get("errors"), response.text
-    return len([s for s in sent if s.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}])
+    return [s for s in sent if s[0].split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}]
+
+
+def statement_label(sql: str) -> str:
+    """Which part of the report a statement is (the query builders' subquery names tell)."""
+    for marker, label in (
+        ("period_parts", "points"),
+        ("ranked", "topProducts"),
+        ("reseller_parts", "byReseller"),
+        ("set_config", "report settings"),
+    ):
+        if marker in sql:
+            return label
+    return " ".join(sql.split())[:70]
+
+
+async def explained(url: str, statements: list[tuple[str, Any]], runs: int) -> list[dict[str, Any]]:
+    """Median in-database execution time (EXPLAIN ANALYZE) of each statement, and the rows it read
+    from the rollup tables, run `runs` times after a warm-up run, in one transaction with the report
+    settings."""
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.host,
+        port=parsed.port or 5432,
+        database=parsed.database,
+    )
+    results = []
+    try:
+        async with connection.transaction():
+            await connection.execute(REPORT_SETTINGS)
+            for sql, parameters in statements:
+                if "set_config" in sql:
+                    continue
+                times, plan = [], None
+                for _ in range(runs + 1):
+                    answer = await connection.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *parameters)
+                    plan = json.loads(answer)[0]
+                    times.append(plan["Execution Time"])
+                results.append(
+                    {
+                        "statement": statement_label(sql),
+                        "execution_ms": round(statistics.median(times[1:]), 2),
+                        "planning_ms": round(plan["Planning Time"], 2),
+                        "rollup_rows_read": rows_read(plan["Plan"]),
+                    }
+                )
+    finally:
+        await connection.close()
+    return results
+
+
+def rows_read(node: dict[str, Any], into: dict[str, int] | None = None) -> dict[str, int]:
+    """Rows each scanned table gave its plan node (all loops), by table."""
+    into = {} if into is None else into
+    table = node.get("Relation Name")
+    if table is not None:
+        into[table] = into.get(table, 0) + int(node.get("Actual Rows", 0) * node.get("Actual Loops", 1))
+    for child in node.get("Plans", []):
+        rows_read(child, into)
+    return into
 
 
 async def timed(
@@ -185,6 +255,9 @@ async def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN the queries)")
+    parser.add_argument(
+        "--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE each statement N times"
+    )
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     name = f"hub_bench_reports_{os.getpid()}"
@@ -198,9 +271,17 @@ async def main() -> None:
         secret = Settings(_env_file=None, database_url=url, env="development").secret_key.get_secret_value()
         token = issue_token(data.pop("user_id"), secret, timedelta(hours=1))
         results: dict[str, Any] = {"data": data}
-        results["statements_per_full_report"] = await statements_of(
-            url, token, {"input": {**YEAR, "interval": "DAY"}}
-        )
+        year_by_day = await statements_of(url, token, {"input": {**YEAR, "interval": "DAY"}})
+        results["statements_per_full_report"] = len(year_by_day)
+        if args.explain:
+            reseller = await statements_of(
+                url, token, {"input": {**YEAR, "interval": "DAY", "resellerCode": "R-007"}}
+            )
+            results["explain_analyze"] = {
+                "runs": args.explain,
+                "year_by_day": await explained(url, year_by_day, args.explain),
+                "reseller_year_by_day": await explained(url, reseller, args.explain),
+            }
         async with served(url) as graphql_url, httpx.AsyncClient(timeout=60) as client:
             operations = {
                 "year_by_day": (FULL, {"input": {**YEAR, "interval": "DAY"}}),
