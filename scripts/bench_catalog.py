@@ -170,8 +170,11 @@ async def served(url: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
-    """As `served`, with the server's process id too (for benches that read its CPU time)."""
+async def served_process(url: str, root: Path = ROOT) -> AsyncIterator[tuple[str, int]]:
+    """As `served`, with the server's process id too (for benches that read its CPU time).
+
+    `root`: the checkout whose hub is served (another commit's, for a bench comparing two versions).
+    """
     port = free_port()
     # A bench is one client address sending thousands of requests: the per-address limits would
     # measure themselves, not the hub.
@@ -194,12 +197,13 @@ async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
         "--log-level",
         "warning",
         "--no-access-log",
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(400):
+            # Up to 2 minutes: on the shared machine at a load of 15 the hub took more than 20 s to start.
+            for _ in range(2400):
                 try:
                     if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
                         break

@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_catalog import served  # noqa: E402
+from bench_catalog import served, served_process  # noqa: E402
 
 from datasources.db import create_engine, pg_admin  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
@@ -229,24 +230,65 @@ def rows_read(node: dict[str, Any], into: dict[str, int] | None = None) -> dict[
     return into
 
 
-async def timed(
-    client: httpx.AsyncClient, url: str, token: str, query: str, variables: dict[str, Any], runs: int
-) -> dict[str, float]:
-    times = []
-    for _ in range(runs + 2):
-        started = time.perf_counter()
-        response = await client.post(
-            url, json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        body = response.json()
-        assert response.status_code == 200 and not body.get("errors"), response.text[:500]
-        times.append(elapsed)
-    times = sorted(times[2:])  # the first two warm the connection pool and PostgreSQL's caches
+def summary(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
     return {
         "p50_ms": round(statistics.median(times), 1),
         "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
         "max_ms": round(times[-1], 1),
+    }
+
+
+async def timed(
+    client: httpx.AsyncClient,
+    servers: dict[str, str],
+    token: str,
+    query: str,
+    variables: dict[str, Any],
+    runs: int,
+) -> dict[str, dict[str, float]]:
+    """Latency of one operation on each served hub, their requests interleaved (one after the other
+    in turn), so a change in the machine's load weighs on every version alike."""
+    times: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(runs + 2):
+        for name, url in servers.items():
+            started = time.perf_counter()
+            response = await client.post(
+                url,
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            body = response.json()
+            assert response.status_code == 200 and not body.get("errors"), response.text[:500]
+            times[name].append(elapsed)
+    # the first two warm the connection pool and PostgreSQL's caches
+    return {name: summary(measured[2:]) for name, measured in times.items()}
+
+
+async def existing(url: str) -> dict[str, Any]:
+    """The figures of a database a run kept (--keep), as `fill` gives them."""
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        counts = (
+            await connection.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), "
+                    "(SELECT id FROM users WHERE email = 'admin@bench.example'), "
+                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products), "
+                    "(SELECT count(*) FROM sales_monthly_products)"
+                )
+            )
+        ).one()
+    await engine.dispose()
+    return {
+        "orders": counts[0],
+        "order_lines": counts[1],
+        "user_id": counts[2],
+        "sales_daily_rows": counts[3],
+        "sales_daily_products_rows": counts[4],
+        "sales_monthly_products_rows": counts[5],
+        "reused": True,
     }
 
 
@@ -256,21 +298,34 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN the queries)")
     parser.add_argument(
+        "--database", help="measure on a database an earlier run kept (--keep) instead of filling a new one"
+    )
+    parser.add_argument(
         "--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE each statement N times"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another version of the hub (e.g. `git worktree add` or `git archive` of main) "
+        "to serve beside this one on the same database, requests interleaved",
     )
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"hub_bench_reports_{os.getpid()}"
+    name = args.database or f"hub_bench_reports_{os.getpid()}"
     url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
-    await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
+    if not args.database:
+        await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
     load_before = os.getloadavg()
     try:
-        await asyncio.to_thread(upgrade, url)
-        data = await fill(url, args.lines)
+        if args.database:
+            data = await existing(url)
+        else:
+            await asyncio.to_thread(upgrade, url)
+            data = await fill(url, args.lines)
         # The served hub reads the same settings (HUB_SECRET_KEY or the development key) from the environment.
         secret = Settings(_env_file=None, database_url=url, env="development").secret_key.get_secret_value()
         token = issue_token(data.pop("user_id"), secret, timedelta(hours=1))
-        results: dict[str, Any] = {"data": data}
+        results: dict[str, Any] = {"database": name, "data": data}
         year_by_day = await statements_of(url, token, {"input": {**YEAR, "interval": "DAY"}})
         results["statements_per_full_report"] = len(year_by_day)
         if args.explain:
@@ -282,7 +337,12 @@ async def main() -> None:
                 "year_by_day": await explained(url, year_by_day, args.explain),
                 "reseller_year_by_day": await explained(url, reseller, args.explain),
             }
-        async with served(url) as graphql_url, httpx.AsyncClient(timeout=60) as client:
+        async with AsyncExitStack() as stack:
+            servers = {"this": await stack.enter_async_context(served(url))}
+            if args.baseline is not None:
+                graphql_url, _ = await stack.enter_async_context(served_process(url, args.baseline.resolve()))
+                servers["baseline"] = graphql_url
+            client = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
             operations = {
                 "year_by_day": (FULL, {"input": {**YEAR, "interval": "DAY"}}),
                 "year_by_day_points": (POINTS, {"input": {**YEAR, "interval": "DAY"}}),
@@ -293,7 +353,10 @@ async def main() -> None:
                 "year_by_month": (FULL, {"input": {**YEAR, "interval": "MONTH"}}),
             }
             for key, (query, variables) in operations.items():
-                results[key] = await timed(client, graphql_url, token, query, variables, args.requests)
+                measured = await timed(client, servers, token, query, variables, args.requests)
+                results[key] = measured["this"]
+                if "baseline" in measured:
+                    results.setdefault("baseline", {})[key] = measured["baseline"]
         results["aim_ms"] = 300
         results["year_by_day_within_aim"] = results["year_by_day"]["p50_ms"] < 300
         results["load_average"] = {
@@ -302,7 +365,7 @@ async def main() -> None:
         }
         print(json.dumps(results, indent=2))
     finally:
-        if not args.keep:
+        if not args.keep and not args.database:
             await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

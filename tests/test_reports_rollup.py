@@ -70,8 +70,12 @@ async def reference(hub: Hub) -> Rollup:
     monthly: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     for order_id, sku, quantity, total in lines:
         if order_id in key_of:
-            day, *rest = key_of[order_id]
-            for row in (products[(day, *rest, sku)], monthly[(day.replace(day=1), *rest, sku)]):
+            day, store_id, reseller_id, currency = key_of[order_id]
+            # the monthly rows are the whole hub's: no store, no reseller
+            for row in (
+                products[(day, store_id, reseller_id, currency, sku)],
+                monthly[(day.replace(day=1), currency, sku)],
+            ):
                 row[0] += quantity
                 row[1] += total
     return (
@@ -93,12 +97,12 @@ async def rollup(hub: Hub) -> Rollup:
     )
     monthly = await fetch(
         hub,
-        "SELECT month, store_id, reseller_id, currency, sku, units, revenue_minor FROM sales_monthly_products",
+        "SELECT month, currency, sku, units, revenue_minor FROM sales_monthly_products",
     )
     return (
         {(as_day(r[0]), r[1], r[2], r[3]): tuple(r[4:]) for r in daily},
         {(as_day(r[0]), r[1], r[2], r[3], r[4]): tuple(r[5:]) for r in products},
-        {(as_day(r[0]), r[1], r[2], r[3], r[4]): tuple(r[5:]) for r in monthly},
+        {(as_day(r[0]), r[1], r[2]): tuple(r[3:]) for r in monthly},
     )
 
 

@@ -279,17 +279,18 @@ async def test_whole_months_of_products_come_from_the_monthly_rollup(
     token = await hub.staff()
     ranking = "query($input: SalesReportInput!) { salesReport(input: $input) { topProducts { sku } } }"
 
-    async def tables_read(start: str, end: str) -> set[str]:
+    async def tables_read(start: str, end: str, **scope: str) -> set[str]:
         count_queries.reset()
-        await hub.query(ranking, {"input": {"from": start, "to": end}}, token=token)
+        await hub.query(ranking, {"input": {"from": start, "to": end, **scope}}, token=token)
         text = " ".join(count_queries.statements)
         # (every ranking names order_lines, for the names the catalog lacks: the orders' range is the mark)
         return {
             t for t in ("sales_monthly_products", "sales_daily_products", "orders.placed_at") if t in text
         }
 
-    # when / then: whole months alone read the monthly rows; partial months add their days; part of
-    # a day adds the order lines; a range inside one month never reads the monthly rows
+    # when / then: whole months alone read the hub's monthly rows; partial months add their days; part
+    # of a day adds the order lines; a range inside one month, or a reseller's or a store's report,
+    # never reads the monthly rows (they are the whole hub's)
     assert await tables_read("2026-04-01T00:00:00Z", "2026-06-01T00:00:00Z") == {"sales_monthly_products"}
     assert await tables_read("2026-03-20T00:00:00Z", "2026-06-01T00:00:00Z") == {
         "sales_monthly_products",
@@ -301,6 +302,10 @@ async def test_whole_months_of_products_come_from_the_monthly_rollup(
         "orders.placed_at",
     }
     assert await tables_read("2026-04-02T00:00:00Z", "2026-04-30T00:00:00Z") == {"sales_daily_products"}
+    for scope in ({"resellerCode": "R-NORTH"}, {"storeSlug": "south-a"}):
+        assert await tables_read("2026-04-01T00:00:00Z", "2026-06-01T00:00:00Z", **scope) == {
+            "sales_daily_products"
+        }
 
 
 async def test_a_report_sends_the_same_statements_whatever_the_number_of_orders(

@@ -16,9 +16,10 @@ bound in UTC: SQLite compares them as text, without their offset.
 
 Sales reports read the whole UTC days of their range from the daily sales
 rollup (datasources/reports/rollup.py) and only the partial first and last
-day from the orders (split_sales), added up in one statement; top products
-read the whole UTC months from the monthly per-product rollup and only the
-days of the partial first and last month from the daily one. Forecasts
+day from the orders (split_sales), added up in one statement; a hub-wide
+ranking of products reads the whole UTC months from the hub's monthly
+per-product rollup and only the days of the partial first and last month
+from the daily one. Forecasts
 (daily_units) read the order lines.
 """
 
@@ -209,15 +210,9 @@ def split_sales(sales: SalesFilter, *, months: bool = False) -> SalesSplit:
     return SalesSplit((first_month, last_month), days, tuple(edges))
 
 
-def rollup_conditions(
-    table: Any, sales: SalesFilter, span: tuple[date, date], period: Any = None
-) -> list[ColumnElement[bool]]:
-    """The WHERE of the rollup rows of [first, last) under the report's filter.
-
-    `period` is the rollup's day column (the default, `table.day`) or its month column.
-    """
-    period = table.day if period is None else period
-    conditions = [period >= span[0], period < span[1]]
+def rollup_conditions(table: Any, sales: SalesFilter, days: tuple[date, date]) -> list[ColumnElement[bool]]:
+    """The WHERE of the daily rollup rows of whole days [first, last) under the report's filter."""
+    conditions = [table.day >= days[0], table.day < days[1]]
     if sales.currency is not None:
         conditions.append(table.currency == sales.currency)
     if sales.reseller_id is not None:
@@ -305,11 +300,12 @@ async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> l
     """The `limit` products with the most line revenue, ties by SKU; named as the catalog names them now
     (as the order line named it when the catalog no longer has the SKU).
 
-    Whole months from `sales_monthly_products`, the other whole days from `sales_daily_products`,
-    the partial first and last day from the order lines.
+    Hub-wide: whole months from `sales_monthly_products`, the other whole days from
+    `sales_daily_products`, the partial first and last day from the order lines. A store's or a
+    reseller's: the whole days from `sales_daily_products` (the monthly rows are the whole hub's).
     """
     await prepare_for_reports(db)
-    split = split_sales(sales, months=True)
+    split = split_sales(sales, months=sales.reseller_id is None and sales.store_id is None)
     parts: list[Select[Any]] = [
         _lines_of_orders(
             edge,
@@ -333,7 +329,11 @@ async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> l
                 SalesMonthlyProduct.sku.label("sku"),
                 SalesMonthlyProduct.units.label("units"),
                 SalesMonthlyProduct.revenue_minor.label("revenue"),
-            ).where(*rollup_conditions(SalesMonthlyProduct, sales, split.months, SalesMonthlyProduct.month))
+            ).where(
+                SalesMonthlyProduct.month >= split.months[0],
+                SalesMonthlyProduct.month < split.months[1],
+                *([SalesMonthlyProduct.currency == sales.currency] if sales.currency is not None else []),
+            )
         )
     sold = union_all(*parts).subquery("sold") if len(parts) > 1 else parts[0].subquery("sold")
     revenue = func.sum(sold.c.revenue).label("revenue")

@@ -3,10 +3,12 @@ reseller and currency, kept in step.
 
 `sales_daily` and `sales_daily_products` hold, per UTC calendar day of `placed_at`, the figures of
 the orders that count (not CANCELLED): orders, units, revenue and discounts; and units and line
-revenue per SKU. `sales_monthly_products` holds the same per-SKU figures per UTC calendar month:
-a product sold on many days of a month is one row there instead of one a day, so a ranking of
-products over whole months reads far fewer rows (a year of the report bench: 947,837 daily rows,
-see docs/performance.md). Every writer that changes them does so in its own transaction, from the
+revenue per SKU. `sales_monthly_products` holds the per-SKU figures of the whole hub per UTC
+calendar month and currency (no store, no reseller): a hub-wide ranking of products over whole
+months reads one row per product and month instead of one per product, store and day (a year of
+the report bench: 47,539 rows instead of 948,351; per store and month it would still be 891,702,
+per reseller and month 711,798, since a store sells most products at most once a month there; see
+docs/performance.md). Every writer that changes them does so in its own transaction, from the
 rows it has just written, with one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE per table
 (the same SQL on SQLite and PostgreSQL, apart from the day and month): checkout adds its order,
 cancelling subtracts it (and drops rows left at zero, so a cancelled order leaves no trace in a
@@ -61,17 +63,21 @@ class SalesDailyProduct(Base):
 
 
 class SalesMonthlyProduct(Base):
-    """Units and line revenue of one SKU in the orders that count of one UTC month, store and currency.
+    """Units and line revenue of one SKU in the orders that count of one UTC month and currency, over
+    every store of the hub.
 
-    `month` is the month's first day. The same figures as the month's `sales_daily_products` rows
-    added up: a report reads whole months from here and the days of its partial months from there.
+    `month` is the month's first day. The same figures as the month's `sales_daily_products` rows of
+    every store added up: a hub-wide report reads whole months from here and the days of its partial
+    months from there; a store's or a reseller's report reads the daily rows only.
+
+    Every checkout of a SKU in a month updates the same row, so concurrent checkouts with a SKU in
+    common wait for each other's commit on PostgreSQL (the row lock is taken at the end of checkout,
+    just before its commit).
     """
 
     __tablename__ = "sales_monthly_products"
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     units: Mapped[int] = mapped_column(BigInteger)
@@ -128,14 +134,13 @@ def rollup_sql(dialect: str, which_orders: str) -> tuple[str, str, str]:
             revenue_minor = sales_daily_products.revenue_minor + excluded.revenue_minor
     """
     monthly_products = f"""
-        INSERT INTO sales_monthly_products (month, store_id, reseller_id, currency, sku, units, revenue_minor)
-        SELECT {month}, o.store_id, o.reseller_id, o.currency, ol.sku,
-               :sign * sum(ol.quantity), :sign * sum(ol.total_minor)
+        INSERT INTO sales_monthly_products (month, currency, sku, units, revenue_minor)
+        SELECT {month}, o.currency, ol.sku, :sign * sum(ol.quantity), :sign * sum(ol.total_minor)
         FROM order_lines ol JOIN orders o ON o.id = ol.order_id
         WHERE {which_orders}
-        GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (month, store_id, reseller_id, currency, sku) DO UPDATE SET
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, 3
+        ON CONFLICT (month, currency, sku) DO UPDATE SET
             units = sales_monthly_products.units + excluded.units,
             revenue_minor = sales_monthly_products.revenue_minor + excluded.revenue_minor
     """
@@ -159,14 +164,15 @@ async def remove_from_sales_rollup(session: AsyncSession, order: Order) -> None:
     await _apply(session, "o.id = :order_id", {"order_id": order.id}, -1)
     dialect = _dialect(session)
     day, month = utc_day_sql(dialect), utc_month_sql(dialect)
-    for table, period, empty in (
-        ("sales_daily", f"day = {day}", "orders = 0"),
-        ("sales_daily_products", f"day = {day}", "units = 0"),
-        ("sales_monthly_products", f"month = {month}", "units = 0"),
+    store = "AND {t}.store_id = o.store_id AND {t}.reseller_id = o.reseller_id"
+    for table, period, empty, scope in (
+        ("sales_daily", f"day = {day}", "orders = 0", store),
+        ("sales_daily_products", f"day = {day}", "units = 0", store),
+        ("sales_monthly_products", f"month = {month}", "units = 0", ""),
     ):
         same_key = (
-            f"FROM orders o WHERE o.id = :order_id AND {table}.{period} AND {table}.store_id = o.store_id "
-            f"AND {table}.reseller_id = o.reseller_id AND {table}.currency = o.currency"
+            f"FROM orders o WHERE o.id = :order_id AND {table}.{period} {scope.format(t=table)} "
+            f"AND {table}.currency = o.currency"
         )
         await session.execute(
             text(f"DELETE FROM {table} WHERE {empty} AND EXISTS (SELECT 1 {same_key})"),

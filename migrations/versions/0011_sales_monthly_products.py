@@ -1,4 +1,5 @@
-"""The monthly per-product sales rollup (sales_monthly_products), filled from the orders already in the hub.
+"""The hub-wide monthly per-product sales rollup (sales_monthly_products), filled from the orders already in
+the hub.
 
 Revision ID: 0011_sales_monthly_products
 Revises: 0010_sales_rollup
@@ -20,10 +21,6 @@ def upgrade() -> None:
     op.create_table(
         "sales_monthly_products",
         sa.Column("month", sa.Date(), primary_key=True),
-        sa.Column("store_id", sa.Integer(), sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column(
-            "reseller_id", sa.Integer(), sa.ForeignKey("resellers.id", ondelete="CASCADE"), primary_key=True
-        ),
         sa.Column("currency", sa.String(3), primary_key=True),
         sa.Column("sku", sa.String(64), primary_key=True),
         sa.Column("units", sa.BigInteger(), nullable=False),
@@ -36,11 +33,11 @@ def upgrade() -> None:
     else:
         month = "substr(o.placed_at, 1, 7) || '-01'"
     op.execute(
-        f"""INSERT INTO sales_monthly_products (month, store_id, reseller_id, currency, sku, units, revenue_minor)
-            SELECT {month}, o.store_id, o.reseller_id, o.currency, ol.sku, sum(ol.quantity), sum(ol.total_minor)
+        f"""INSERT INTO sales_monthly_products (month, currency, sku, units, revenue_minor)
+            SELECT {month}, o.currency, ol.sku, sum(ol.quantity), sum(ol.total_minor)
             FROM order_lines ol JOIN orders o ON o.id = ol.order_id
             WHERE o.status != 'CANCELLED'
-            GROUP BY 1, 2, 3, 4, 5"""
+            GROUP BY 1, 2, 3"""
     )
 
 
