@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_catalog import served, served_process  # noqa: E402
 
-from datasources.db import create_engine, pg_admin  # noqa: E402
+from datasources.db import create_engine, pg_admin, pg_connect  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
 from datasources.reports.queries import REPORT_SETTINGS  # noqa: E402
 from datasources.reports.rollup import rollup_sql  # noqa: E402
@@ -124,26 +124,28 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
             text("INSERT INTO users (email, password_hash, roles, created_at) VALUES (:e, :h, :r, now())"),
             {"e": "admin@bench.example", "h": hash_password("bench-admin-pw"), "r": '["SITE_ADMIN"]'},
         )
+    await engine.dispose()
+    await pg_admin(url, "VACUUM ANALYZE")
+    return {**await figures(url), "fill_s": round(time.perf_counter() - started, 1)}
+
+
+async def figures(url: str) -> dict[str, Any]:
+    """The filled database's row counts, and the bench administrator's user id."""
+    engine = create_engine(url)
+    async with engine.connect() as connection:
         counts = (
             await connection.execute(
                 text(
-                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), (SELECT max(id) FROM users), "
+                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), "
+                    "(SELECT id FROM users WHERE email = 'admin@bench.example'), "
                     "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products), "
                     "(SELECT count(*) FROM sales_monthly_products)"
                 )
             )
         ).one()
     await engine.dispose()
-    await pg_admin(url, "VACUUM ANALYZE")
-    return {
-        "orders": counts[0],
-        "order_lines": counts[1],
-        "user_id": counts[2],
-        "sales_daily_rows": counts[3],
-        "sales_daily_products_rows": counts[4],
-        "sales_monthly_products_rows": counts[5],
-        "fill_s": round(time.perf_counter() - started, 1),
-    }
+    keys = ("orders", "order_lines", "user_id", "sales_daily_rows", "sales_daily_products_rows")
+    return dict(zip((*keys, "sales_monthly_products_rows"), counts, strict=True))
 
 
 async def statements_of(url: str, token: str, variables: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -184,16 +186,7 @@ async def explained(url: str, statements: list[tuple[str, Any]], runs: int) -> l
     """Median in-database execution time (EXPLAIN ANALYZE) of each statement, and the rows it read
     from the rollup tables, run `runs` times after a warm-up run, in one transaction with the report
     settings."""
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.host,
-        port=parsed.port or 5432,
-        database=parsed.database,
-    )
+    connection = await pg_connect(url)
     results = []
     try:
         async with connection.transaction():
@@ -266,32 +259,6 @@ async def timed(
     return {name: summary(measured[2:]) for name, measured in times.items()}
 
 
-async def existing(url: str) -> dict[str, Any]:
-    """The figures of a database a run kept (--keep), as `fill` gives them."""
-    engine = create_engine(url)
-    async with engine.connect() as connection:
-        counts = (
-            await connection.execute(
-                text(
-                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), "
-                    "(SELECT id FROM users WHERE email = 'admin@bench.example'), "
-                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products), "
-                    "(SELECT count(*) FROM sales_monthly_products)"
-                )
-            )
-        ).one()
-    await engine.dispose()
-    return {
-        "orders": counts[0],
-        "order_lines": counts[1],
-        "user_id": counts[2],
-        "sales_daily_rows": counts[3],
-        "sales_daily_products_rows": counts[4],
-        "sales_monthly_products_rows": counts[5],
-        "reused": True,
-    }
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -318,7 +285,7 @@ async def main() -> None:
     load_before = os.getloadavg()
     try:
         if args.database:
-            data = await existing(url)
+            data = {**await figures(url), "reused": True}
         else:
             await asyncio.to_thread(upgrade, url)
             data = await fill(url, args.lines)

@@ -111,13 +111,10 @@ async def table_names(hub: Hub) -> list[str]:
         return await connection.run_sync(lambda sync: inspect(sync).get_table_names())
 
 
-def historical(
-    rng: random.Random, shop: Any, number: str, skus: list[str], around: datetime
+def imported(
+    number: str, shop: Any, placed_at: datetime, lines: list[tuple[str, int, int]], status: str = "PLACED"
 ) -> HistoricalOrder:
-    # Instants on and next to midnight UTC, where a day's edge is easiest to get wrong.
-    placed_at = around + rng.choice(
-        [timedelta(0), -timedelta(microseconds=1), timedelta(hours=rng.randint(0, 23), minutes=7)]
-    )
+    """An order of the history writer, in USD, with (sku, quantity, unit price) lines."""
     return HistoricalOrder(
         number=number,
         store_id=shop.store_id,
@@ -125,14 +122,26 @@ def historical(
         currency="USD",
         customer_email="History@Example.com",
         placed_at=placed_at,
-        status=rng.choice(["PLACED", "FULFILLED", "CANCELLED"]),
-        lines=[
-            HistoricalLine(sku, f"Product {sku}", rng.randint(1, 4), rng.randint(50, 900))
-            for sku in rng.sample(skus, rng.randint(1, len(skus)))
-        ],
-        status_at=placed_at,
-        status_by="owner@example.com",
+        status=status,
+        lines=[HistoricalLine(sku, f"Product {sku}", quantity, unit) for sku, quantity, unit in lines],
     )
+
+
+def historical(
+    rng: random.Random, shop: Any, number: str, skus: list[str], around: datetime
+) -> HistoricalOrder:
+    # Instants on and next to midnight UTC, where a day's edge is easiest to get wrong.
+    placed_at = around + rng.choice(
+        [timedelta(0), -timedelta(microseconds=1), timedelta(hours=rng.randint(0, 23), minutes=7)]
+    )
+    # the random draws in the order they always had (status, then lines), so each seed keeps its sequence
+    status = rng.choice(["PLACED", "FULFILLED", "CANCELLED"])
+    lines = [
+        (sku, rng.randint(1, 4), rng.randint(50, 900)) for sku in rng.sample(skus, rng.randint(1, len(skus)))
+    ]
+    order = imported(number, shop, placed_at, lines, status=status)
+    order.status_at, order.status_by = placed_at, "owner@example.com"
+    return order
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -218,21 +227,6 @@ async def test_the_migration_fills_the_rollup_from_the_orders_already_there(
 RANKING = """query($input: SalesReportInput!) {
   salesReport(input: $input) { points { periodStart orders units } topProducts(limit: 20) { sku units revenue { amount } } }
 }"""
-
-
-def imported(
-    number: str, shop: Any, placed_at: datetime, lines: list[tuple[str, int, int]]
-) -> HistoricalOrder:
-    return HistoricalOrder(
-        number=number,
-        store_id=shop.store_id,
-        reseller_id=shop.reseller_id,
-        currency="USD",
-        customer_email="History@Example.com",
-        placed_at=placed_at,
-        status="PLACED",
-        lines=[HistoricalLine(sku, f"Product {sku}", quantity, unit) for sku, quantity, unit in lines],
-    )
 
 
 def ranked(orders: list[HistoricalOrder], start: datetime, end: datetime) -> list[tuple[str, int, Decimal]]:
