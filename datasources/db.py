@@ -306,19 +306,24 @@ async def standalone_database(
         await database.close()
 
 
-async def pg_admin(url: str, statement: str) -> None:
-    """Run one statement on a PostgreSQL server outside any transaction (CREATE or DROP DATABASE):
-    for the tests' and the benchmarks' throwaway databases."""
+async def pg_connect(url: str) -> Any:
+    """A plain asyncpg connection (no engine, no pool) to the PostgreSQL database of a SQLAlchemy URL."""
     import asyncpg
 
     parsed = make_url(url)
-    connection = await asyncpg.connect(
+    return await asyncpg.connect(
         user=parsed.username,
         password=parsed.password,
         host=parsed.host,
         port=parsed.port or 5432,
         database=parsed.database,
     )
+
+
+async def pg_admin(url: str, statement: str) -> None:
+    """Run one statement on a PostgreSQL server outside any transaction (CREATE or DROP DATABASE):
+    for the tests' and the benchmarks' throwaway databases."""
+    connection = await pg_connect(url)
     try:
         await connection.execute(statement)
     finally:

@@ -171,10 +171,13 @@ async def served(url: str, extra_env: Mapping[str, str] | None = None) -> AsyncI
 
 @asynccontextmanager
 async def served_process(
-    url: str, extra_env: Mapping[str, str] | None = None
+    url: str, extra_env: Mapping[str, str] | None = None, root: Path = ROOT
 ) -> AsyncIterator[tuple[str, int]]:
     """As `served`, with the server's process id too (for benches that read its CPU time).
-    `extra_env` adds or overrides the hub's settings (HUB_...) for this process."""
+
+    `extra_env` adds or overrides the hub's settings (HUB_...) for this process; `root` is the
+    checkout whose hub is served (another commit's, for a bench comparing two versions).
+    """
     port = free_port()
     # A bench is one client address sending thousands of requests: the per-address limits would
     # measure themselves, not the hub.
@@ -198,7 +201,7 @@ async def served_process(
         "--log-level",
         "warning",
         "--no-access-log",
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     try:

@@ -1,6 +1,6 @@
 """Benchmark of salesReport on PostgreSQL: a year's report by day over 1,000,000 order lines, aim < 300 ms.
 
-Usage: .venv/bin/python scripts/bench_reports.py [--lines 1000000] [--requests 20]
+Usage: .venv/bin/python scripts/bench_reports.py [--lines 1000000] [--requests 20] [--explain 5] [--keep]
        [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
 It makes a throwaway database hub_bench_reports_<pid> (dropped at the end), migrates it, and fills it
@@ -17,7 +17,10 @@ time over HTTP on a keep-alive connection, signed in as a site administrator:
 - year_by_month: the whole report by month.
 
 It prints JSON: p50, p90 and max latency (ms) per operation, the SQL statements one report sends and
-the load average before and after.
+the load average before and after. With --explain N it also runs each statement of the whole-hub and
+the reseller year-by-day reports N times under EXPLAIN ANALYZE (with the report's settings, in one
+transaction) and gives the median in-database execution time of each: a figure the machine's load
+inflates far less than the latency over HTTP.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,10 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_catalog import served  # noqa: E402
+from bench_catalog import served, served_process  # noqa: E402
 
-from datasources.db import create_engine, pg_admin  # noqa: E402
+from datasources.db import create_engine, pg_admin, pg_connect  # noqa: E402
 from datasources.migrate import upgrade  # noqa: E402
+from datasources.reports.queries import REPORT_SETTINGS  # noqa: E402
 from datasources.reports.rollup import rollup_sql  # noqa: E402
 from hub_graphql.settings import Settings  # noqa: E402
 from resolvers.auth import hash_password, issue_token  # noqa: E402
@@ -119,35 +124,40 @@ async def fill(url: str, lines: int) -> dict[str, Any]:
             text("INSERT INTO users (email, password_hash, roles, created_at) VALUES (:e, :h, :r, now())"),
             {"e": "admin@bench.example", "h": hash_password("bench-admin-pw"), "r": '["SITE_ADMIN"]'},
         )
+    await engine.dispose()
+    await pg_admin(url, "VACUUM ANALYZE")
+    return {**await figures(url), "fill_s": round(time.perf_counter() - started, 1)}
+
+
+async def figures(url: str) -> dict[str, Any]:
+    """The filled database's row counts, and the bench administrator's user id."""
+    engine = create_engine(url)
+    async with engine.connect() as connection:
         counts = (
             await connection.execute(
                 text(
-                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), (SELECT max(id) FROM users), "
-                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products)"
+                    "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_lines), "
+                    "(SELECT id FROM users WHERE email = 'admin@bench.example'), "
+                    "(SELECT count(*) FROM sales_daily), (SELECT count(*) FROM sales_daily_products), "
+                    "(SELECT count(*) FROM sales_monthly_products)"
                 )
             )
         ).one()
     await engine.dispose()
-    await pg_admin(url, "VACUUM ANALYZE")
-    return {
-        "orders": counts[0],
-        "order_lines": counts[1],
-        "user_id": counts[2],
-        "sales_daily_rows": counts[3],
-        "sales_daily_products_rows": counts[4],
-        "fill_s": round(time.perf_counter() - started, 1),
-    }
+    keys = ("orders", "order_lines", "user_id", "sales_daily_rows", "sales_daily_products_rows")
+    return dict(zip((*keys, "sales_monthly_products_rows"), counts, strict=True))
 
 
-async def statements_of(url: str, token: str, variables: dict[str, Any]) -> int:
-    """The SQL statements one full report sends, counted in process on the same database."""
+async def statements_of(url: str, token: str, variables: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The SQL statements (with their parameters) one full report sends, recorded in process on the same
+    database."""
     from hub_graphql.app import create_app
 
     app = create_app(Settings(_env_file=None, database_url=url, env="development"))
     async with app.router.lifespan_context(app):
         engine = app.state.resources_holder["resources"].engine
-        sent: list[str] = []
-        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+        sent: list[tuple[str, Any]] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append((a[2], a[3])))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.bench") as client:
             response = await client.post(
@@ -156,23 +166,65 @@ async def statements_of(url: str, token: str, variables: dict[str, Any]) -> int:
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert not response.json().get("errors"), response.text
-    return len([s for s in sent if s.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}])
+    return [s for s in sent if s[0].split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}]
 
 
-async def timed(
-    client: httpx.AsyncClient, url: str, token: str, query: str, variables: dict[str, Any], runs: int
-) -> dict[str, float]:
-    times = []
-    for _ in range(runs + 2):
-        started = time.perf_counter()
-        response = await client.post(
-            url, json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        body = response.json()
-        assert response.status_code == 200 and not body.get("errors"), response.text[:500]
-        times.append(elapsed)
-    times = sorted(times[2:])  # the first two warm the connection pool and PostgreSQL's caches
+def statement_label(sql: str) -> str:
+    """Which part of the report a statement is (the query builders' subquery names tell)."""
+    for marker, label in (
+        ("period_parts", "points"),
+        ("ranked", "topProducts"),
+        ("reseller_parts", "byReseller"),
+        ("set_config", "report settings"),
+    ):
+        if marker in sql:
+            return label
+    return " ".join(sql.split())[:70]
+
+
+async def explained(url: str, statements: list[tuple[str, Any]], runs: int) -> list[dict[str, Any]]:
+    """Median in-database execution time (EXPLAIN ANALYZE) of each statement, and the rows it read
+    from the rollup tables, run `runs` times after a warm-up run, in one transaction with the report
+    settings."""
+    connection = await pg_connect(url)
+    results = []
+    try:
+        async with connection.transaction():
+            await connection.execute(REPORT_SETTINGS)
+            for sql, parameters in statements:
+                if "set_config" in sql:
+                    continue
+                times, plan = [], None
+                for _ in range(runs + 1):
+                    answer = await connection.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *parameters)
+                    plan = json.loads(answer)[0]
+                    times.append(plan["Execution Time"])
+                results.append(
+                    {
+                        "statement": statement_label(sql),
+                        "execution_ms": round(statistics.median(times[1:]), 2),
+                        "planning_ms": round(plan["Planning Time"], 2),
+                        "rollup_rows_read": rows_read(plan["Plan"]),
+                    }
+                )
+    finally:
+        await connection.close()
+    return results
+
+
+def rows_read(node: dict[str, Any], into: dict[str, int] | None = None) -> dict[str, int]:
+    """Rows each scanned table gave its plan node (all loops), by table."""
+    into = {} if into is None else into
+    table = node.get("Relation Name")
+    if table is not None:
+        into[table] = into.get(table, 0) + int(node.get("Actual Rows", 0) * node.get("Actual Loops", 1))
+    for child in node.get("Plans", []):
+        rows_read(child, into)
+    return into
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
     return {
         "p50_ms": round(statistics.median(times), 1),
         "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
@@ -180,28 +232,84 @@ async def timed(
     }
 
 
+async def timed(
+    client: httpx.AsyncClient,
+    servers: dict[str, str],
+    token: str,
+    query: str,
+    variables: dict[str, Any],
+    runs: int,
+) -> dict[str, dict[str, float]]:
+    """Latency of one operation on each served hub, their requests interleaved (one after the other
+    in turn), so a change in the machine's load weighs on every version alike."""
+    times: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(runs + 2):
+        for name, url in servers.items():
+            started = time.perf_counter()
+            response = await client.post(
+                url,
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            body = response.json()
+            assert response.status_code == 200 and not body.get("errors"), response.text[:500]
+            times[name].append(elapsed)
+    # the first two warm the connection pool and PostgreSQL's caches
+    return {name: summary(measured[2:]) for name, measured in times.items()}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN the queries)")
+    parser.add_argument(
+        "--database", help="measure on a database an earlier run kept (--keep) instead of filling a new one"
+    )
+    parser.add_argument(
+        "--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE each statement N times"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another version of the hub (e.g. `git worktree add` or `git archive` of main) "
+        "to serve beside this one on the same database, requests interleaved",
+    )
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"hub_bench_reports_{os.getpid()}"
+    name = args.database or f"hub_bench_reports_{os.getpid()}"
     url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
-    await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
+    if not args.database:
+        await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
     load_before = os.getloadavg()
     try:
-        await asyncio.to_thread(upgrade, url)
-        data = await fill(url, args.lines)
+        if args.database:
+            data = {**await figures(url), "reused": True}
+        else:
+            await asyncio.to_thread(upgrade, url)
+            data = await fill(url, args.lines)
         # The served hub reads the same settings (HUB_SECRET_KEY or the development key) from the environment.
         secret = Settings(_env_file=None, database_url=url, env="development").secret_key.get_secret_value()
         token = issue_token(data.pop("user_id"), secret, timedelta(hours=1))
-        results: dict[str, Any] = {"data": data}
-        results["statements_per_full_report"] = await statements_of(
-            url, token, {"input": {**YEAR, "interval": "DAY"}}
-        )
-        async with served(url) as graphql_url, httpx.AsyncClient(timeout=60) as client:
+        results: dict[str, Any] = {"database": name, "data": data}
+        year_by_day = await statements_of(url, token, {"input": {**YEAR, "interval": "DAY"}})
+        results["statements_per_full_report"] = len(year_by_day)
+        if args.explain:
+            reseller = await statements_of(
+                url, token, {"input": {**YEAR, "interval": "DAY", "resellerCode": "R-007"}}
+            )
+            results["explain_analyze"] = {
+                "runs": args.explain,
+                "year_by_day": await explained(url, year_by_day, args.explain),
+                "reseller_year_by_day": await explained(url, reseller, args.explain),
+            }
+        async with AsyncExitStack() as stack:
+            servers = {"this": await stack.enter_async_context(served(url))}
+            if args.baseline is not None:
+                graphql_url, _ = await stack.enter_async_context(served_process(url, root=args.baseline.resolve()))
+                servers["baseline"] = graphql_url
+            client = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
             operations = {
                 "year_by_day": (FULL, {"input": {**YEAR, "interval": "DAY"}}),
                 "year_by_day_points": (POINTS, {"input": {**YEAR, "interval": "DAY"}}),
@@ -212,7 +320,10 @@ async def main() -> None:
                 "year_by_month": (FULL, {"input": {**YEAR, "interval": "MONTH"}}),
             }
             for key, (query, variables) in operations.items():
-                results[key] = await timed(client, graphql_url, token, query, variables, args.requests)
+                measured = await timed(client, servers, token, query, variables, args.requests)
+                results[key] = measured["this"]
+                if "baseline" in measured:
+                    results.setdefault("baseline", {})[key] = measured["baseline"]
         results["aim_ms"] = 300
         results["year_by_day_within_aim"] = results["year_by_day"]["p50_ms"] < 300
         results["load_average"] = {
@@ -221,7 +332,7 @@ async def main() -> None:
         }
         print(json.dumps(results, indent=2))
     finally:
-        if not args.keep:
+        if not args.keep and not args.database:
             await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -114,7 +114,7 @@ def iso(day: date) -> str:
 
 
 def check_report(
-    data: dict[str, Any], expected: dict[str, Any], currency: str, codes: dict[int, str]
+    data: dict[str, Any], expected: dict[str, Any], currency: str, codes: dict[int, str], top: int = 5
 ) -> None:
     report = data["salesReport"]
     assert report["currency"] == currency
@@ -134,7 +134,7 @@ def check_report(
     assert Decimal(totals["discounts"]["amount"]) == Decimal(
         money(sum(v[3] for v in points.values()), currency)
     )
-    ranked = sorted(expected["products"].items(), key=lambda kv: (-kv[1][1], kv[0]))[:5]
+    ranked = sorted(expected["products"].items(), key=lambda kv: (-kv[1][1], kv[0]))[:top]
     assert [(p["sku"], p["units"], Decimal(p["revenue"]["amount"])) for p in report["topProducts"]] == [
         (sku, units, Decimal(money(revenue, currency))) for sku, (units, revenue) in ranked
     ]
@@ -216,6 +216,96 @@ async def test_reports_equal_the_reference_computation(hub: Hub, interval: str) 
         expected = reference(orders, START, END, interval, currency, **filters)
         check_report(data, expected, currency, codes)
         assert data["salesReport"]["interval"] == interval
+
+
+MONTH_EDGE_RANGES = [
+    # (from, to): mid-month to mid-month at midnight (partial months both sides, whole months between)
+    ("2026-03-04T00:00:00+00:00", "2026-06-17T00:00:00+00:00"),
+    # exactly whole months, and exactly one
+    ("2026-04-01T00:00:00+00:00", "2026-06-01T00:00:00+00:00"),
+    ("2026-05-01T00:00:00+00:00", "2026-06-01T00:00:00+00:00"),
+    # a single day: the 1st, and a month's last day (an order at 23:59:59.999999)
+    ("2026-05-01T00:00:00+00:00", "2026-05-02T00:00:00+00:00"),
+    ("2026-05-31T00:00:00+00:00", "2026-06-01T00:00:00+00:00"),
+    # part of a month's last day, then a whole month, then part of a 1st
+    ("2026-03-31T22:00:00+00:00", "2026-05-01T06:00:00+00:00"),
+    # a month's first instant plus 1 µs: the 1st is an edge, its month is not whole
+    ("2026-04-01T00:00:00.000001+00:00", "2026-06-01T00:00:00+00:00"),
+    # a whole month, then days and part of a day of the next
+    ("2026-04-01T00:00:00+00:00", "2026-05-20T12:00:00+00:00"),
+    # inside one month, and days up to a month's end
+    ("2026-04-03T05:00:00+00:00", "2026-04-27T00:00:00+00:00"),
+    ("2026-03-15T08:00:00+00:00", "2026-04-01T00:00:00+00:00"),
+    # a year that is not a calendar year: whole months across the new year
+    ("2025-12-01T00:00:00+00:00", "2027-01-01T00:00:00+00:00"),
+]
+
+
+async def test_reports_across_month_edges_equal_the_reference_computation(hub: Hub) -> None:
+    # given: orders from late February to late June 2026 (some on a 1st at midnight, one on 31 May at
+    # 23:59:59.999999, some cancelled, some in EUR), over two resellers' three stores
+    orders, slugs, codes = await sales_world(hub, seed=21, count=300)
+    resellers = {code: rid for rid, code in codes.items()}
+    token = await hub.staff("SITE_ADMIN")
+    scopes: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({}, {}),
+        ({"currency": "EUR"}, {"currency": "EUR"}),
+        ({"resellerCode": "R-NORTH"}, {"reseller_id": resellers["R-NORTH"]}),
+        ({"storeSlug": "south-a"}, {"store_id": slugs["south-a"]}),
+    ]
+    for start_text, end_text in MONTH_EDGE_RANGES:
+        start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+        interval = "DAY" if (end - start).days < 400 else "MONTH"
+        for given, filters in scopes:
+            filters = dict(filters)
+            currency = filters.pop("currency", "USD")
+            # when: every product ranked (20 > the SKUs sold), so none can hide below the limit
+            data = await hub.query(
+                REPORT,
+                {"input": {"from": start_text, "to": end_text, "interval": interval, **given}, "limit": 20},
+                token=token,
+            )
+            # then
+            expected = reference(orders, start, end, interval, currency, **filters)
+            assert expected["products"] or given, (start_text, end_text)
+            check_report(data, expected, currency, codes, top=20)
+
+
+async def test_whole_months_of_products_come_from_the_monthly_rollup(
+    hub: Hub, count_queries: QueryCounter
+) -> None:
+    # given
+    await sales_world(hub, seed=5, count=40)
+    token = await hub.staff()
+    ranking = "query($input: SalesReportInput!) { salesReport(input: $input) { topProducts { sku } } }"
+
+    async def tables_read(start: str, end: str, **scope: str) -> set[str]:
+        count_queries.reset()
+        await hub.query(ranking, {"input": {"from": start, "to": end, **scope}}, token=token)
+        text = " ".join(count_queries.statements)
+        # (every ranking names order_lines, for the names the catalog lacks: the orders' range is the mark)
+        return {
+            t for t in ("sales_monthly_products", "sales_daily_products", "orders.placed_at") if t in text
+        }
+
+    # when / then: whole months alone read the hub's monthly rows; partial months add their days; part
+    # of a day adds the order lines; a range inside one month, or a reseller's or a store's report,
+    # never reads the monthly rows (they are the whole hub's)
+    assert await tables_read("2026-04-01T00:00:00Z", "2026-06-01T00:00:00Z") == {"sales_monthly_products"}
+    assert await tables_read("2026-03-20T00:00:00Z", "2026-06-01T00:00:00Z") == {
+        "sales_monthly_products",
+        "sales_daily_products",
+    }
+    assert await tables_read("2026-03-20T12:00:00Z", "2026-06-01T00:00:00Z") == {
+        "sales_monthly_products",
+        "sales_daily_products",
+        "orders.placed_at",
+    }
+    assert await tables_read("2026-04-02T00:00:00Z", "2026-04-30T00:00:00Z") == {"sales_daily_products"}
+    for scope in ({"resellerCode": "R-NORTH"}, {"storeSlug": "south-a"}):
+        assert await tables_read("2026-04-01T00:00:00Z", "2026-06-01T00:00:00Z", **scope) == {
+            "sales_daily_products"
+        }
 
 
 async def test_a_report_sends_the_same_statements_whatever_the_number_of_orders(

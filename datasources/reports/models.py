@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Index
 
 from datasources.orders.models import Order, OrderLine
-from datasources.reports.rollup import SalesDaily, SalesDailyProduct  # noqa: F401  (in Base.metadata)
+from datasources.reports.rollup import SalesDaily, SalesDailyProduct, SalesMonthlyProduct  # noqa: F401  (in Base.metadata)
 
 ORDERS_FOR_REPORTS = Index(
     "ix_orders_reports",

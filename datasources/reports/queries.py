@@ -16,7 +16,10 @@ bound in UTC: SQLite compares them as text, without their offset.
 
 Sales reports read the whole UTC days of their range from the daily sales
 rollup (datasources/reports/rollup.py) and only the partial first and last
-day from the orders (split_sales), added up in one statement. Forecasts
+day from the orders (split_sales), added up in one statement; a hub-wide
+ranking of products reads the whole UTC months from the hub's monthly
+per-product rollup and only the days of the partial first and last month
+from the daily one. Forecasts
 (daily_units) read the order lines.
 """
 
@@ -33,8 +36,8 @@ from datasources.catalog.models import Product
 from datasources.db import RequestDatabase
 from datasources.orders.models import Order, OrderLine
 from datasources.partners.models import Reseller
-from datasources.reports.periods import Interval, as_utc, start_of
-from datasources.reports.rollup import SalesDaily, SalesDailyProduct
+from datasources.reports.periods import Interval, as_utc, next_period_day, start_of
+from datasources.reports.rollup import SalesDaily, SalesDailyProduct, SalesMonthlyProduct
 
 LEFT_OUT_STATUS = "CANCELLED"
 
@@ -171,31 +174,44 @@ def _lines_of_orders(sales: SalesFilter, *columns: Any) -> Select[Any]:
 
 @dataclass(frozen=True)
 class SalesSplit:
-    """A report's range as whole UTC days read from the rollup and edge slices read from the orders."""
+    """A report's range as whole UTC months and days read from the rollup and edge slices read from the orders."""
 
-    days: tuple[date, date] | None
-    """[first, last) whole days inside the range, None when there is none."""
+    months: tuple[date, date] | None
+    """[first, last) whole months (their first days) inside the range, from the monthly rollup; None
+    when there is none or none was asked for."""
+    days: tuple[tuple[date, date], ...]
+    """[first, last) ranges of whole days inside the range and outside `months` (none, one, or the
+    days before and after the whole months)."""
     edges: tuple[SalesFilter, ...]
     """The parts of the range before the first and after the last whole day (none when at midnight)."""
 
 
-def split_sales(sales: SalesFilter) -> SalesSplit:
-    """Whole days from the rollup, the partial first and last day from the orders (exact at any instant)."""
+def split_sales(sales: SalesFilter, *, months: bool = False) -> SalesSplit:
+    """Whole days from the rollup, the partial first and last day from the orders (exact at any instant).
+
+    With `months`, the whole calendar months inside the whole days come from the monthly rollup,
+    and only the days of the partial first and last month from the daily one.
+    """
     start, end = as_utc(sales.start), as_utc(sales.end)
     first = start.date() if start == start_of(start.date()) else start.date() + timedelta(days=1)
     last = end.date()
     if first >= last:
-        return SalesSplit(None, (sales,))
+        return SalesSplit(None, (), (sales,))
     edges = []
     if start < start_of(first):
         edges.append(replace(sales, end=start_of(first)))
     if start_of(last) < end:
         edges.append(replace(sales, start=start_of(last)))
-    return SalesSplit((first, last), tuple(edges))
+    first_month = first if first.day == 1 else next_period_day(first.replace(day=1), "MONTH")
+    last_month = last.replace(day=1)
+    if not months or first_month >= last_month:
+        return SalesSplit(None, ((first, last),), tuple(edges))
+    days = tuple(span for span in ((first, first_month), (last_month, last)) if span[0] < span[1])
+    return SalesSplit((first_month, last_month), days, tuple(edges))
 
 
 def rollup_conditions(table: Any, sales: SalesFilter, days: tuple[date, date]) -> list[ColumnElement[bool]]:
-    """The WHERE of the rollup rows of whole days [first, last) under the report's filter."""
+    """The WHERE of the daily rollup rows of whole days [first, last) under the report's filter."""
     conditions = [table.day >= days[0], table.day < days[1]]
     if sales.currency is not None:
         conditions.append(table.currency == sales.currency)
@@ -240,7 +256,7 @@ async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Int
     dialect = await prepare_for_reports(db)
     split = split_sales(sales)
     parts: list[Select[Any]] = [_orders_by_period(edge, bucket(dialect, interval)) for edge in split.edges]
-    if split.days is not None:
+    for days in split.days:
         period = bucket(dialect, interval, "sales_daily.day")
         parts.append(
             select(
@@ -250,7 +266,7 @@ async def sales_by_period(db: RequestDatabase, sales: SalesFilter, interval: Int
                 func.sum(SalesDaily.discount_minor).label("discounts"),
                 func.sum(SalesDaily.units).label("units"),
             )
-            .where(*rollup_conditions(SalesDaily, sales, split.days))
+            .where(*rollup_conditions(SalesDaily, sales, days))
             .group_by(period)
         )
     every = (
@@ -284,10 +300,12 @@ async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> l
     """The `limit` products with the most line revenue, ties by SKU; named as the catalog names them now
     (as the order line named it when the catalog no longer has the SKU).
 
-    Whole days from `sales_daily_products`, the partial first and last day from the order lines.
+    Hub-wide: whole months from `sales_monthly_products`, the other whole days from
+    `sales_daily_products`, the partial first and last day from the order lines. A store's or a
+    reseller's: the whole days from `sales_daily_products` (the monthly rows are the whole hub's).
     """
     await prepare_for_reports(db)
-    split = split_sales(sales)
+    split = split_sales(sales, months=sales.reseller_id is None and sales.store_id is None)
     parts: list[Select[Any]] = [
         _lines_of_orders(
             edge,
@@ -297,13 +315,25 @@ async def top_products(db: RequestDatabase, sales: SalesFilter, limit: int) -> l
         )
         for edge in split.edges
     ]
-    if split.days is not None:
+    for days in split.days:
         parts.append(
             select(
                 SalesDailyProduct.sku.label("sku"),
                 SalesDailyProduct.units.label("units"),
                 SalesDailyProduct.revenue_minor.label("revenue"),
-            ).where(*rollup_conditions(SalesDailyProduct, sales, split.days))
+            ).where(*rollup_conditions(SalesDailyProduct, sales, days))
+        )
+    if split.months is not None:
+        parts.append(
+            select(
+                SalesMonthlyProduct.sku.label("sku"),
+                SalesMonthlyProduct.units.label("units"),
+                SalesMonthlyProduct.revenue_minor.label("revenue"),
+            ).where(
+                SalesMonthlyProduct.month >= split.months[0],
+                SalesMonthlyProduct.month < split.months[1],
+                *([SalesMonthlyProduct.currency == sales.currency] if sales.currency is not None else []),
+            )
         )
     sold = union_all(*parts).subquery("sold") if len(parts) > 1 else parts[0].subquery("sold")
     revenue = func.sum(sold.c.revenue).label("revenue")
@@ -370,7 +400,7 @@ async def sales_by_reseller(db: RequestDatabase, sales: SalesFilter) -> list[Res
     await prepare_for_reports(db)
     split = split_sales(sales)
     parts: list[Select[Any]] = [_orders_by_reseller(edge) for edge in split.edges]
-    if split.days is not None:
+    for days in split.days:
         parts.append(
             select(
                 SalesDaily.reseller_id.label("reseller_id"),
@@ -378,7 +408,7 @@ async def sales_by_reseller(db: RequestDatabase, sales: SalesFilter) -> list[Res
                 func.sum(SalesDaily.revenue_minor).label("revenue"),
                 func.sum(SalesDaily.units).label("units"),
             )
-            .where(*rollup_conditions(SalesDaily, sales, split.days))
+            .where(*rollup_conditions(SalesDaily, sales, days))
             .group_by(SalesDaily.reseller_id)
         )
     every = (
