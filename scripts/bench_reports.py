@@ -307,7 +307,9 @@ async def main() -> None:
         async with AsyncExitStack() as stack:
             servers = {"this": await stack.enter_async_context(served(url))}
             if args.baseline is not None:
-                graphql_url, _ = await stack.enter_async_context(served_process(url, root=args.baseline.resolve()))
+                graphql_url, _ = await stack.enter_async_context(
+                    served_process(url, root=args.baseline.resolve())
+                )
                 servers["baseline"] = graphql_url
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
             operations = {
