@@ -170,8 +170,11 @@ async def served(url: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
-    """As `served`, with the server's process id too (for benches that read its CPU time)."""
+async def served_process(url: str, root: Path = ROOT) -> AsyncIterator[tuple[str, int]]:
+    """As `served`, with the server's process id too (for benches that read its CPU time).
+
+    `root` is the source tree whose hub is served (another checkout's, to compare two versions).
+    """
     port = free_port()
     # A bench is one client address sending thousands of requests: the per-address limits would
     # measure themselves, not the hub.
@@ -194,7 +197,7 @@ async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
         "--log-level",
         "warning",
         "--no-access-log",
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     try:
