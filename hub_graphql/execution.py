@@ -42,6 +42,9 @@ OBJECT = 2
 _Plan = tuple[int, str, Any, bool, Any] | None
 """(LEAF or OBJECT, the attribute's name, the named type, whether it is non-null, the field's type), or None."""
 
+_FULL_PATH = object()
+"""A field's value is to be made by graphql-core's own execute_field."""
+
 _plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], _Plan]] = WeakKeyDictionary()
 
 
@@ -103,51 +106,45 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 plan = plan_of(parent_type, field_details_list[0].node.name.value)
-                result: Any = Undefined
+                result: Any = _FULL_PATH
                 if plan is not None:
-                    kind, attribute, named, non_null, field_type = plan
+                    kind, attribute, named, non_null, _field_type = plan
                     try:
                         value = getattr(source_value, attribute)
-                    except Exception:  # graphql-core's path below makes the error
+                    except Exception:  # graphql-core's full path makes the error
                         value = Undefined
                     if value is None:
                         if not non_null:
-                            results[response_name] = None
+                            result = None
+                    elif value is Undefined:
+                        pass
+                    elif kind == LEAF:
+                        try:
+                            coerced = named.coerce_output_value(value)
+                        except Exception:  # as above
+                            coerced = None
+                        if coerced is not None and coerced is not Undefined:
+                            results[response_name] = coerced  # a scalar: never awaitable
                             continue
-                    elif value is not Undefined:
-                        if kind == LEAF:
-                            try:
-                                result = named.coerce_output_value(value)
-                            except Exception:  # as above
-                                result = Undefined
-                            if result is not None and result is not Undefined:
-                                results[response_name] = result
-                                continue
-                        else:
-                            result = self._complete_plain_object(
-                                named,
-                                field_type,
-                                field_details_list,
-                                Path(path, response_name, parent_type.name),
-                                value,
-                                position_context,
-                            )
-                            results[response_name] = result
-                            if is_awaitable(result):
-                                awaitable_fields.append(response_name)
-                            continue
-                # Not a plain field, or a value graphql-core will answer with an error.
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
-                    position_context,
-                )
-                if result is not Undefined:
-                    results[response_name] = result
-                    if is_awaitable(result):
-                        awaitable_fields.append(response_name)
+                    else:
+                        field_path = Path(path, response_name, parent_type.name)
+                        result = self._complete_plain_object(
+                            plan, field_details_list, field_path, value, position_context
+                        )
+                if result is _FULL_PATH:
+                    # Not a plain field, or a value graphql-core will answer with an error.
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
@@ -167,15 +164,10 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return results
 
     def _complete_plain_object(
-        self,
-        return_type: GraphQLObjectType,
-        field_type: Any,
-        field_details_list: Any,
-        path: Path,
-        value: Any,
-        position_context: Any,
+        self, plan: Any, field_details_list: Any, path: Path, value: Any, position_context: Any
     ) -> Any:
         """The object's own fields, with the error handling graphql-core's execute_field gives them."""
+        _kind, _attribute, return_type, _non_null, field_type = plan
         try:
             completed = self.collect_and_execute_subfields(
                 return_type, field_details_list, path, value, position_context
