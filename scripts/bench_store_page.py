@@ -17,8 +17,10 @@ in turn, --rounds times, so that a busy machine slows each alike:
 - over HTTP (when --wrk-seconds > 0): the hub served by uvicorn in a subprocess (rate limits off)
   and driven by `wrk -t2 -c10 --latency` with the page as a POST body: requests per second, p50, p99.
 
-With --profile it instead profiles --requests in-process store pages of the first root and prints
-the profile (cProfile's top functions by own time, or pyinstrument's tree) to stderr.
+With --profile it instead profiles --requests in-process store pages of this checkout and prints
+the profile to stderr: cProfile's top functions, on a CPU-time clock (a busy machine's waits for a
+core would swamp a wall-clock profile), or pyinstrument's tree (wall clock; pyinstrument is not a
+dependency of the hub: `.venv/bin/pip install pyinstrument` first).
 
 It prints JSON: the page's field count and SQL statements, then per root the median and every
 round's figures, with the load average before and after.
