@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -31,6 +34,20 @@ class Loader(DataLoader):
 async def _results_of(futures: list[Awaitable[T]]) -> list[T]:
     # After the first, the futures are done: awaiting them does not go back to the event loop.
     return [await future for future in futures]
+
+
+KEYS = "keys"
+"""The parameter of `rows_by_keys` statements: `{KEYS: list_of_keys}`."""
+
+
+@cache
+def rows_by_keys(column: InstrumentedAttribute[Any]) -> Select[Any]:
+    """`SELECT <the column's model> WHERE column IN (:keys)`, built once.
+
+    SQLAlchemy walks a statement to make the key of its compiled form, and remembers the key on
+    the statement object: a statement built anew per batch paid the walk every request.
+    """
+    return select(column.class_).where(column.in_(bindparam(KEYS, expanding=True)))
 
 
 def chunks(keys: Sequence[K], size: int = IN_CHUNK) -> Iterable[Sequence[K]]:

@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub_graphql.cost import query_cost_limiter
 from hub_graphql.database_errors import HubMaskErrors, log_unavailable
+from hub_graphql.execution import HubExecutionContext
 from hub_graphql.partial_results import PartialResults
 from hub_graphql.settings import Settings
 from hub_graphql.text_input import UnstorableText
@@ -157,6 +158,7 @@ def build_schema(
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=HubExecutionContext,
     )
     schema.max_query_tokens = settings.max_query_tokens
     return schema

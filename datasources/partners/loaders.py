@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from datasources.db import RequestDatabase
-from datasources.loading import Loader, many_per_key, one_per_key
+from datasources.loading import KEYS, Loader, many_per_key, one_per_key, rows_by_keys
 from datasources.partners.models import (
     Distributor,
     Reseller,
@@ -31,10 +31,10 @@ class PartnerLoaders:
     @classmethod
     def create(cls, db: RequestDatabase) -> PartnerLoaders:
         async def users(ids):  # type: ignore[no-untyped-def]
-            return await db.scalars(select(User).where(User.id.in_(ids)))
+            return await db.scalars(rows_by_keys(User.id), {KEYS: list(ids)})
 
         async def resellers_by_ids(ids):  # type: ignore[no-untyped-def]
-            return await db.scalars(select(Reseller).where(Reseller.id.in_(ids)))
+            return await db.scalars(rows_by_keys(Reseller.id), {KEYS: list(ids)})
 
         async def resellers_by_codes(codes):  # type: ignore[no-untyped-def]
             return await db.scalars(select(Reseller).where(Reseller.code.in_(codes)))

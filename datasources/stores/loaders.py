@@ -11,7 +11,7 @@ from sqlalchemy import and_, select
 
 from datasources.catalog.models import Category, Product, ProductGroup
 from datasources.db import RequestDatabase
-from datasources.loading import Loader, chunks, many_per_key, one_per_key
+from datasources.loading import KEYS, Loader, chunks, many_per_key, one_per_key, rows_by_keys
 from datasources.stores.models import Store, StorePriceRule, StoreText
 from datasources.stores.queries import store_products_by_skus
 
@@ -64,10 +64,10 @@ class StoreLoaders:
     @classmethod
     def create(cls, db: RequestDatabase) -> StoreLoaders:
         async def stores_by_ids(ids):  # type: ignore[no-untyped-def]
-            return await db.scalars(select(Store).where(Store.id.in_(ids)))
+            return await db.scalars(rows_by_keys(Store.id), {KEYS: list(ids)})
 
         async def stores_by_slugs(slugs):  # type: ignore[no-untyped-def]
-            return await db.scalars(select(Store).where(Store.slug.in_(slugs)))
+            return await db.scalars(rows_by_keys(Store.slug), {KEYS: list(slugs)})
 
         async def stores_of(reseller_ids):  # type: ignore[no-untyped-def]
             return await db.scalars(

@@ -251,14 +251,33 @@ def store_products(query: ProductQuery | None, dialect: str, kind: str = "rows")
     return statement
 
 
+AFTER_SKU = bindparam("after_sku", type_=Product.sku.type)
+
+
+@lru_cache(maxsize=256)
+def _store_page_statement(query: ProductQuery, dialect: str, limit: int, keyset: bool) -> Select[Any]:
+    """A store page's whole statement, built once per filter, size and dialect.
+
+    SQLAlchemy finds a statement's compiled form by a cache key it walks the statement to make,
+    and remembers the key on the statement object: a statement built anew for every page (the
+    store's overlay has dozens of aliased subqueries) paid that walk every time, 1 to 2 ms a page.
+    The store and the keyset's SKU are parameters; a filter's values are part of the key here.
+    """
+    statement = store_products(query, dialect)
+    if keyset:
+        statement = statement.where(Product.sku > AFTER_SKU)
+    return statement.order_by(Product.sku).limit(limit)
+
+
 async def store_product_page(
     db: RequestDatabase, store_id: int, query: ProductQuery, *, limit: int, after_sku: str | None
 ) -> Sequence[Any]:
     """A keyset page of one store's products in SKU order: one statement."""
-    statement = store_products(query, db.session.bind.dialect.name)
+    statement = _store_page_statement(query, db.session.bind.dialect.name, limit, after_sku is not None)
+    params: dict[str, Any] = {"store_id": store_id}
     if after_sku is not None:
-        statement = statement.where(Product.sku > after_sku)
-    return await db.all(statement.order_by(Product.sku).limit(limit), {"store_id": store_id})
+        params["after_sku"] = after_sku
+    return await db.all(statement, params)
 
 
 async def count_store_products(db: RequestDatabase, store_id: int, query: ProductQuery) -> int:
