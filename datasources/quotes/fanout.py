@@ -106,16 +106,27 @@ async def _from_cache(
     asking: list[tuple[Endpoint, list[OfferKey]]], state: QuoteState, results: dict[OfferKey, Outcome]
 ) -> list[tuple[Endpoint, list[OfferKey]]]:
     """Answer what the cache holds (one read for every group but the fresh ones); the keys left to ask."""
-    cacheable = [key for _, group in asking if not group[0].fresh for key in group]
+    cacheable = [_cache_key(key) for _, group in asking if not group[0].fresh for key in group]
     if not cacheable:
         return asking
-    entries = await state.cache.get_many([_cache_key(key) for key in cacheable])
+    entries = await state.cache.get_many(cacheable)
     wall = datetime.now(UTC)
-    for key, entry in zip(cacheable, entries, strict=True):
-        if entry is not None and (entry.valid_until is None or entry.valid_until > wall):
-            results[key] = Outcome(key.distributor_id, line=entry.line, valid_until=entry.valid_until)
-    left = [(endpoint, [key for key in group if key not in results]) for endpoint, group in asking]
-    return [(endpoint, group) for endpoint, group in left if group]
+    left = []
+    at = 0
+    for endpoint, group in asking:
+        if group[0].fresh:
+            left.append((endpoint, group))
+            continue
+        missing = []
+        for key, entry in zip(group, entries[at : at + len(group)], strict=True):
+            if entry is not None and (entry.valid_until is None or entry.valid_until > wall):
+                results[key] = Outcome(key.distributor_id, line=entry.line, valid_until=entry.valid_until)
+            else:
+                missing.append(key)
+        at += len(group)
+        if missing:
+            left.append((endpoint, missing))
+    return left
 
 
 async def _ask(
