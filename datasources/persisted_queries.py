@@ -13,8 +13,9 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from datasources.redis_client import redis_client
 
 log = logging.getLogger("hub.persisted_queries")
 
@@ -27,9 +28,18 @@ REDIS_TTL_SECONDS = 30 * 24 * 3600
 class QueryStore:
     """Query texts by their SHA-256 (lowercase hex)."""
 
-    def __init__(self, redis: Any = None, prefix: str = "hub:", max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        redis: Any = None,
+        prefix: str = "hub:",
+        max_entries: int = MAX_ENTRIES,
+        *,
+        owns_client: bool = False,
+    ) -> None:
+        """`redis`: the app's shared client (`Resources.redis`, closed by the app), or None: this process only."""
         self._entries: OrderedDict[str, str] = OrderedDict()
         self._redis = redis
+        self._owns_client = owns_client
         self._prefix = prefix + "pq:"
         self.max_entries = max_entries
 
@@ -38,7 +48,7 @@ class QueryStore:
         """In the process only when `url` is None; else backed by the Redis at `url`."""
         if url is None:
             return cls()
-        return cls(Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0), prefix)
+        return cls(redis_client(url), prefix, owns_client=True)
 
     async def get(self, digest: str) -> str | None:
         """The query registered under `digest`, or None."""
@@ -80,5 +90,5 @@ class QueryStore:
         return len(self._entries)
 
     async def close(self) -> None:
-        if self._redis is not None:
+        if self._redis is not None and self._owns_client:
             await self._redis.aclose()

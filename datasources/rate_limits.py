@@ -32,8 +32,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from datasources.redis_client import redis_client
 
 log = logging.getLogger("hub.rate_limits")
 
@@ -243,18 +244,22 @@ return 0
 
 
 class RedisCounters:
-    """The counters in Redis (`HUB_REDIS_URL`): every process of a deployment shares them."""
+    """The counters in Redis (`HUB_REDIS_URL`): every process of a deployment shares them.
 
-    def __init__(self, client: Any, prefix: str) -> None:
+    On the app's shared client (`Resources.redis`), which the app closes; one made by `from_url` is its own.
+    """
+
+    def __init__(self, client: Any, prefix: str, *, owns_client: bool = False) -> None:
         self._client = client
         self._prefix = prefix
+        self._owns_client = owns_client
         self._hit = client.register_script(_HIT)
         self._attempt = client.register_script(_ATTEMPT)
         self._settle = client.register_script(_SETTLE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisCounters:
-        return cls(Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0), prefix)
+        return cls(redis_client(url), prefix, owns_client=True)
 
     async def hit(self, key: str, allowed: int, window_ms: int, now_ms: int) -> int:
         return await self._safely(self._hit(keys=[self._prefix + key], args=[now_ms, allowed, window_ms]))
@@ -268,7 +273,8 @@ class RedisCounters:
         await self._safely(self._settle(keys=[self._prefix + key], args=["1" if clear else "0"]))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
 
     async def _safely(self, step: Awaitable[Any]) -> int:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from graphql import GraphQLError
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -230,7 +231,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
             holder["resources"] = resources
             resources.shared[METRICS_KEY] = metrics
             quote_state(resources.shared).observer = metrics.distributor_called
-            graphql_app.persisted = persisted_queries_of(settings)
+            graphql_app.persisted = persisted_queries_of(settings, resources.redis)
             if tracing is not None:
                 from hub_graphql.tracing import trace_resources
 
@@ -286,15 +287,15 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
     return app
 
 
-def persisted_queries_of(settings: Settings) -> PersistedQueries:
-    """The persisted query mode of the settings, its manifest read, its store in Redis when configured."""
+def persisted_queries_of(settings: Settings, redis: Redis | None = None) -> PersistedQueries:
+    """The persisted query mode of the settings, its manifest read, its store also in Redis when the app
+    has a client (`Resources.redis`)."""
     manifest = (
         load_manifest(settings.persisted_queries_manifest) if settings.persisted_queries_manifest else None
     )
-    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     return PersistedQueries(
         settings.persisted_queries,
-        QueryStore.from_url(redis_url, settings.redis_key_prefix),
+        QueryStore(redis, settings.redis_key_prefix),
         manifest,
         max_tokens=settings.max_query_tokens,
     )

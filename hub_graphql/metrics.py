@@ -160,9 +160,7 @@ class HubMetrics:
         if callable(overflow):
             self.pool_overflow.set(overflow())
         if quotes is not None:
-            for distributor_id, breaker in quotes.breakers.items():
-                code = self._distributor_codes.get(distributor_id, str(distributor_id))
-                self.breaker_open.labels(code).set(1 if breaker.is_open else 0)
+            await self._read_breakers(quotes)
         try:
             async with resources.session_factory() as session:
                 count, oldest = (
@@ -183,6 +181,19 @@ class HubMetrics:
             if oldest.tzinfo is None:  # SQLite hands back naive UTC
                 oldest = oldest.replace(tzinfo=UTC)
             self.outbox_oldest_age.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
+
+    async def _read_breakers(self, quotes: QuoteState) -> None:
+        """The breakers' state, from the process or from Redis (where another process may have opened one)."""
+        try:
+            readings = await quotes.breakers.readings()
+        except Exception as error:  # a scrape must answer even when Redis does not
+            self.scrape_errors.labels("breakers").inc()
+            log.warning("circuit breakers unreadable: %s", type(error).__name__)
+            return
+        for reading in readings:
+            known = self._distributor_codes.get(reading.distributor_id)
+            code = known or reading.code or str(reading.distributor_id)
+            self.breaker_open.labels(code).set(1 if reading.is_open else 0)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,4 +1,4 @@
-"""What lives as long as the app: engine, session factory, the outbound HTTP client."""
+"""What lives as long as the app: engine, session factory, the outbound HTTP client, the Redis client."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from datasources.db import create_engine, create_session_factory
@@ -18,7 +19,11 @@ from datasources.outbox.worker import Deliverer, Doorbell, OutboxWorker, RetryPo
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.outbound import partner_http_client
 from datasources.plaza.delivery import purchase_order_deliverer
+from datasources.quotes.shared_state import RedisBreakers, RedisOfferCache
+from datasources.quotes.state import SHARED_KEY as QUOTES_KEY
+from datasources.quotes.state import OfferCache, ProcessBreakers, QuoteState
 from datasources.rate_limits import CounterStore, FailureRule, MemoryCounters, RedisCounters
+from datasources.redis_client import redis_client
 from hub_graphql.settings import Settings
 from resolvers.limits import RateLimits, SignInPolicy
 
@@ -33,6 +38,9 @@ class Resources:
     """The rate limit table on its counters (in the process, or in Redis with HUB_REDIS_URL)."""
     shared: dict[str, Any] = field(default_factory=dict)
     """Process-wide state other domains attach at start-up (caches, circuit breakers)."""
+    redis: Redis | None = None
+    """The app's one Redis client (`shared_redis`), None without HUB_REDIS_URL. Every store that lives in
+    Redis uses this one (rate limits, persisted queries, quote state); it is closed with the resources."""
     outbox: OutboxWorker | None = None
     """The outbox worker, when this process delivers (`HUB_OUTBOX_WORKER`)."""
 
@@ -83,10 +91,9 @@ async def open_resources(settings: Settings, *, deliver: bool = False) -> AsyncI
     # Partners' URLs: no redirects followed (SSRF), pooled connections shared by every request,
     # pinned to the address the endpoint policy checked (datasources/partners/outbound.py).
     http = partner_http_client()
+    redis = shared_redis(settings)
     counters: CounterStore = (
-        RedisCounters.from_url(settings.redis_url.get_secret_value(), settings.redis_key_prefix)
-        if settings.redis_url
-        else MemoryCounters()
+        RedisCounters(redis, settings.redis_key_prefix) if redis is not None else MemoryCounters()
     )
     session_factory = create_session_factory(engine)
     # Every session carries the doorbell: a commit that enqueued something rings it (outbox/queue.py).
@@ -101,14 +108,41 @@ async def open_resources(settings: Settings, *, deliver: bool = False) -> AsyncI
             session_factory=session_factory,
             http=http,
             rate_limits=rate_limits_of(settings, counters),
+            shared={QUOTES_KEY: quote_state_of(settings, redis)},
+            redis=redis,
             outbox=worker,
         )
     finally:
         if worker is not None:
             await worker.stop()
         await counters.close()
+        if redis is not None:
+            await redis.aclose()
         await http.aclose()
         await engine.dispose()
+
+
+def shared_redis(settings: Settings) -> Redis | None:
+    """The app's one Redis client for HUB_REDIS_URL (None when unset): made here only, kept in
+    `Resources.redis`, and handed to every store that lives in Redis."""
+    return redis_client(settings.redis_url.get_secret_value()) if settings.redis_url else None
+
+
+def quote_state_of(settings: Settings, redis: Redis | None) -> QuoteState:
+    """The live quotes' offer cache and circuit breakers: in Redis when there is one, else in the process."""
+    if redis is None:
+        cache, breakers = OfferCache(), ProcessBreakers()
+    else:
+        cache, breakers = (
+            RedisOfferCache(redis, settings.redis_key_prefix),
+            RedisBreakers(redis, settings.redis_key_prefix),
+        )
+    return QuoteState(
+        breaker_threshold=settings.quote_breaker_failures,
+        breaker_cool_down_s=settings.quote_breaker_cool_down_seconds,
+        cache=cache,
+        breakers=breakers,
+    )
 
 
 def rate_limits_of(settings: Settings, counters: CounterStore) -> RateLimits:

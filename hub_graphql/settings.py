@@ -30,13 +30,18 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1, le=1000)
     quote_endpoint_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Hosts and CIDR networks quote endpoints may point to: `a.example, *.b.example, 10.1.0.0/16`."""
+    quote_breaker_failures: int = Field(default=3, ge=1, le=1000)
+    """Failed quote calls in a row after which a distributor's circuit opens."""
+    quote_breaker_cool_down_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """How long an open circuit refuses calls before one probe call is let through."""
     introspection: bool | None = None
     """None: on in development, off in production."""
     web_modules_dir: Path | None = None
     """The node_modules folder GraphiQL's files are served from; None: web/node_modules in the clone."""
-    # Rate limits (resolvers/limits.py) and the client address they count by.
     redis_url: SecretStr | None = None
-    """redis://[:password@]host:6379/0: rate limit counters shared by every process; in each process when unset."""
+    """redis://[:password@]host:6379/0: state shared by every process (rate limit counters, persisted queries,
+    the quote offer cache and circuit breakers); in each process when unset."""
+    # Rate limits (resolvers/limits.py) and the client address they count by.
     redis_key_prefix: str = Field(default="hub:", max_length=100)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Proxies (IPs, CIDR networks) whose X-Forwarded-For is believed: `10.0.0.0/8, 192.0.2.7`."""

@@ -93,7 +93,7 @@ def write_price_list(path: Path, code: str) -> None:
                 )
 
 
-def start_distributors(folder: Path) -> dict[str, tuple[subprocess.Popen[bytes], str]]:
+def start_distributors(folder: Path, ready_s: float = 30) -> dict[str, tuple[subprocess.Popen[bytes], str]]:
     started = {}
     for code in [*FAST, LATE]:
         prices = folder / f"{code}.csv"
@@ -120,7 +120,7 @@ def start_distributors(folder: Path) -> dict[str, tuple[subprocess.Popen[bytes],
         )
         started[code] = (process, f"http://127.0.0.1:{port}")
     for code, (process, url) in started.items():
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_s
         while True:
             try:
                 if httpx.get(f"{url}/health").status_code == 200:

@@ -125,6 +125,33 @@ def count_queries(hub: Hub) -> QueryCounter:
     return counter
 
 
+# ---------------------------------------------------------------- Redis (HUB_TEST_REDIS_URL)
+
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis (shared with others); its keys are deleted afterwards."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except (RedisError, OSError):
+        client.close()
+        skip_or_fail(f"Redis is not reachable at {REDIS_URL} (HUB_TEST_REDIS_URL)")
+    prefix = f"hub-test-{uuid.uuid4().hex[:12]}:"
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
 # ---------------------------------------------------------------- browsers (tests/browser.py)
 
 

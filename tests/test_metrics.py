@@ -43,8 +43,12 @@ async def scrape(hub: Hub) -> Samples:
     response = await hub.client.get("/metrics")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=")
+    return samples_of(response.text)
+
+
+def samples_of(exposition: str) -> Samples:
     samples: Samples = {}
-    for family in text_string_to_metric_families(response.text):
+    for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
             samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return samples

@@ -7,9 +7,7 @@ default), each test under a key prefix of its own.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -25,10 +23,9 @@ from hub_graphql.permissions import GuardExtension
 from hub_graphql.schema import build_schema
 from hub_graphql.settings import Settings
 from resolvers.limits import OPERATIONS, address_key, parse_override
-from tests.conftest import skip_or_fail
+from tests.conftest import REDIS_URL
 from tests.harness import Hub, open_hub
 
-REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONTRACT = "tests/contract/hub.graphql"
 
 LOGIN = """mutation($email: String!, $password: String!) {
@@ -300,28 +297,6 @@ def test_overrides_and_trusted_proxies_read_from_the_environment(monkeypatch: py
 
 
 # ---------------------------------------------------------------- the counters, in the process and in Redis
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the real Redis; its keys are deleted afterwards."""
-    from redis import Redis
-    from redis.exceptions import RedisError
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except (RedisError, OSError):
-        client.close()
-        skip_or_fail(f"Redis is not reachable at {REDIS_URL} (HUB_TEST_REDIS_URL)")
-    prefix = f"hub-test-{uuid.uuid4().hex[:12]}:"
-    try:
-        yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -21,7 +21,7 @@ import httpx
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.quotes.clients import Endpoint, ask_distributor
 from datasources.quotes.contract import AskedLine, OfferedLine, QuoteFailure
-from datasources.quotes.state import CachedOffer, CacheKey, QuoteState
+from datasources.quotes.state import CacheKey, Permit, QuoteState
 
 CIRCUIT_OPEN = "circuit open: too many recent failures, the hub is not calling it for now"
 
@@ -69,8 +69,8 @@ async def fan_out(
     groups: dict[tuple[int, str, str | None, str | None, bool], list[OfferKey]] = defaultdict(list)
     for key in dict.fromkeys(keys):
         groups[(key.distributor_id, key.currency, key.reseller_code, key.request_ref, key.fresh)].append(key)
-    calls = []
-    for (distributor_id, _currency, _reseller, _ref, fresh), group in groups.items():
+    asking: list[tuple[Endpoint, list[OfferKey]]] = []
+    for (distributor_id, _currency, _reseller, _ref, _fresh), group in groups.items():
         endpoint = endpoints.get(distributor_id)
         if endpoint is None:
             for key in group:
@@ -78,9 +78,22 @@ async def fan_out(
                     distributor_id, failure="is not an approved distributor with a live service"
                 )
             continue
-        wanted = group if fresh else _from_cache(group, state, results)
-        if wanted:
-            calls.append(_ask(endpoint, wanted, http=http, state=state, settings=settings, results=results))
+        asking.append((endpoint, group))
+    # The state is read a batch at a time (one step each in Redis): the cache for every key that may use
+    # it, then the breakers of the distributors still to ask.
+    if settings.cache_seconds > 0:
+        asking = await _from_cache(asking, state, results)
+    permits = await state.allow([endpoint.distributor_id for endpoint, _ in asking])
+    calls = []
+    for (endpoint, wanted), permit in zip(asking, permits, strict=True):
+        if permit is Permit.REFUSED:
+            state.record_refusal(endpoint.distributor_id, endpoint.code)
+            for key in wanted:
+                results[key] = Outcome(endpoint.distributor_id, failure=CIRCUIT_OPEN)
+        else:
+            calls.append(
+                _ask(endpoint, wanted, permit, http=http, state=state, settings=settings, results=results)
+            )
     await asyncio.gather(*calls)
     return [results[key] for key in keys]
 
@@ -89,35 +102,43 @@ def _cache_key(key: OfferKey) -> CacheKey:
     return CacheKey(key.distributor_id, key.sku, key.quantity, key.currency, key.reseller_code)
 
 
-def _from_cache(group: list[OfferKey], state: QuoteState, results: dict[OfferKey, Outcome]) -> list[OfferKey]:
-    """Answer what the cache holds; the keys left to ask."""
-    now = state.clock()
+async def _from_cache(
+    asking: list[tuple[Endpoint, list[OfferKey]]], state: QuoteState, results: dict[OfferKey, Outcome]
+) -> list[tuple[Endpoint, list[OfferKey]]]:
+    """Answer what the cache holds (one read for every group but the fresh ones); the keys left to ask."""
+    cacheable = [_cache_key(key) for _, group in asking if not group[0].fresh for key in group]
+    if not cacheable:
+        return asking
+    entries = await state.cache.get_many(cacheable)
     wall = datetime.now(UTC)
     left = []
-    for key in group:
-        entry = state.cache.get(_cache_key(key), now)
-        if entry is not None and (entry.valid_until is None or entry.valid_until > wall):
-            results[key] = Outcome(key.distributor_id, line=entry.line, valid_until=entry.valid_until)
-        else:
-            left.append(key)
+    at = 0
+    for endpoint, group in asking:
+        if group[0].fresh:
+            left.append((endpoint, group))
+            continue
+        missing = []
+        for key, entry in zip(group, entries[at : at + len(group)], strict=True):
+            if entry is not None and (entry.valid_until is None or entry.valid_until > wall):
+                results[key] = Outcome(key.distributor_id, line=entry.line, valid_until=entry.valid_until)
+            else:
+                missing.append(key)
+        at += len(group)
+        if missing:
+            left.append((endpoint, missing))
     return left
 
 
 async def _ask(
     endpoint: Endpoint,
     keys: list[OfferKey],
+    permit: Permit,
     *,
     http: httpx.AsyncClient,
     state: QuoteState,
     settings: FanOutSettings,
     results: dict[OfferKey, Outcome],
 ) -> None:
-    breaker = state.breaker(endpoint.distributor_id)
-    if not breaker.allow(state.clock()):
-        state.record_refusal(endpoint.distributor_id, endpoint.code)
-        for key in keys:
-            results[key] = Outcome(endpoint.distributor_id, failure=CIRCUIT_OPEN)
-        return
     first = keys[0]
     started = time.perf_counter()
     try:
@@ -132,30 +153,29 @@ async def _ask(
             endpoint_policy=settings.endpoint_policy,
         )
     except asyncio.CancelledError:
-        breaker.probing = False  # a cancelled probe must not keep the circuit shut for good
+        state.call_cancelled(endpoint.distributor_id, permit)  # a cancelled probe must not keep it shut
         raise
     except QuoteFailure as failure:
-        breaker.failed(state.clock())
         state.record_call(
             endpoint.code,
             (time.perf_counter() - started) * 1000,
             ok=False,
             distributor_id=endpoint.distributor_id,
         )
+        await state.call_failed(endpoint.distributor_id, endpoint.code)
         for key in keys:
             results[key] = Outcome(endpoint.distributor_id, failure=failure.reason)
         return
-    breaker.succeeded()
     state.record_call(
         endpoint.code, (time.perf_counter() - started) * 1000, ok=True, distributor_id=endpoint.distributor_id
     )
-    now = state.clock()
-    wall = datetime.now(UTC)
-    for key in keys:
-        line = answer.lines[AskedLine(key.sku, key.quantity)]
+    await state.call_succeeded(endpoint.distributor_id, permit)
+    lines = [answer.lines[AskedLine(key.sku, key.quantity)] for key in keys]
+    for key, line in zip(keys, lines, strict=True):
         results[key] = Outcome(endpoint.distributor_id, line=line, valid_until=answer.valid_until)
-        ttl = settings.cache_seconds
-        if answer.valid_until is not None:
-            ttl = min(ttl, (answer.valid_until - wall).total_seconds())
-        if ttl > 0:
-            state.cache.put(_cache_key(key), CachedOffer(line, answer.valid_until, now + ttl))
+    ttl = settings.cache_seconds
+    if answer.valid_until is not None:
+        ttl = min(ttl, (answer.valid_until - datetime.now(UTC)).total_seconds())
+    if ttl > 0:
+        kept = [(_cache_key(key), line) for key, line in zip(keys, lines, strict=True)]
+        await state.cache.put_many(kept, answer.valid_until, ttl)
