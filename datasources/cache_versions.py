@@ -156,6 +156,8 @@ def _mark_statement(
 
 
 def _forget(connection: Connection) -> None:
+    if connection.invalidated:
+        return  # its DBAPI connection is gone, and the marks with it
     connection.info.pop(_PENDING, None)
 
 
