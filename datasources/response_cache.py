@@ -35,9 +35,7 @@ class AnswerStore(Protocol):
 class MemoryAnswers:
     """Answers in this process: at most `max_entries` and `max_bytes`, each for at most its TTL."""
 
-    def __init__(
-        self, max_entries: int, max_bytes: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, max_entries: int, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._bytes = 0
         self.max_entries = max_entries

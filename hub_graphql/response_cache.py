@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    DocumentNode,
     FieldNode,
     GraphQLError,
     GraphQLSchema,
@@ -357,7 +356,14 @@ class ResponseCache:
         versions = await current_versions(self._engine(), verdict.scopes)
         named_by = "hash" if operation.digest is not None else "text"
         variables = json.dumps(operation.variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        parts = (self._salt, named_by, verdict.document, operation.operation_name or "", variables, repr(versions))
+        parts = (
+            self._salt,
+            named_by,
+            verdict.document,
+            operation.operation_name or "",
+            variables,
+            repr(versions),
+        )
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
 
     def _ttl(self, verdict: Verdict) -> float:
@@ -365,7 +371,12 @@ class ResponseCache:
         return ttl if verdict.max_ttl_seconds is None else min(ttl, verdict.max_ttl_seconds)
 
     def _cache_headers(self, etag: str, outcome: str) -> dict[str, str]:
-        return {"etag": etag, "cache-control": self._public, "vary": "Accept, Authorization", "x-hub-cache": outcome}
+        return {
+            "etag": etag,
+            "cache-control": self._public,
+            "vary": "Accept, Authorization",
+            "x-hub-cache": outcome,
+        }
 
     @staticmethod
     def _private(response: Response, is_get: bool) -> Response:

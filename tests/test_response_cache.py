@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from datasources.cache_versions import CATALOG, MARKETING, POLICIES, STORES, scopes_written
 from hub_graphql.response_cache import ResponseCache, judge
@@ -32,7 +32,9 @@ query StorePage($slug: String!, $first: Int) {
     }
   }
 }"""
-CATALOG_PAGE = "query Catalog { products(first: 10) { edges { node { sku name listPrice { amount currency } } } } }"
+CATALOG_PAGE = (
+    "query Catalog { products(first: 10) { edges { node { sku name listPrice { amount currency } } } } }"
+)
 SPOT = 'query Hero($slug: String!) { spot(storeSlug: $slug, spot: "home-hero") { code title } }'
 POLICIES_PAGE = "query Pay { hubPolicies { paymentMethods defaultCurrency } }"
 PRICE_RULES = "query Rules($slug: String!) { store(slug: $slug) { name priceRules { scope markupPercent } } }"
@@ -55,7 +57,9 @@ class Shop:
     admin: str
     reseller_id: int
 
-    async def read(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> tuple[Any, str]:
+    async def read(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> tuple[Any, str]:
         """An anonymous POST: (data, the x-hub-cache header or "")."""
         response = await self.hub.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
@@ -118,7 +122,9 @@ async def test_an_automatic_persisted_query_by_hash_is_answered_from_the_cache(s
     digest = hashlib.sha256(CATALOG_PAGE.encode()).hexdigest()
     extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
     # The text once with its hash (registering it, executed), then the hash alone: from the cache.
-    registered = await shop.hub.client.post("/graphql", json={"query": CATALOG_PAGE, "extensions": extensions})
+    registered = await shop.hub.client.post(
+        "/graphql", json={"query": CATALOG_PAGE, "extensions": extensions}
+    )
     assert not registered.json().get("errors")
     assert registered.headers.get("x-hub-cache") == "miss"
     by_hash = [await shop.hub.client.post("/graphql", json={"extensions": extensions}) for _ in range(2)]
@@ -165,7 +171,9 @@ async def _import_file(shop: Shop, tmp_path: Path) -> None:
 async def _delete_product(shop: Shop, _tmp_path: Path) -> None:
     # No mutation deletes products: a direct write (as an operator's SQL would) is tracked all the same.
     async with shop.hub.resources.session_factory() as session, session.begin():
-        await session.execute(text("DELETE FROM product_prices WHERE product_id = (SELECT id FROM products WHERE sku = 'A-3')"))
+        await session.execute(
+            text("DELETE FROM product_prices WHERE product_id = (SELECT id FROM products WHERE sku = 'A-3')")
+        )
         await session.execute(text("DELETE FROM products WHERE sku = 'A-3'"))
 
 
@@ -180,24 +188,56 @@ def _products(data: Any) -> list[dict[str, Any]]:
     return [e["node"] for e in data["store"]["products"]["edges"]]
 
 
-WRITES: list[tuple[str, Callable[[Shop, Path], Awaitable[None]], str, dict[str, Any], Callable[[Any], Any]]] = [
+WRITES: list[
+    tuple[str, Callable[[Shop, Path], Awaitable[None]], str, dict[str, Any], Callable[[Any], Any]]
+] = [
     # (write, how, page read, its variables, what the page shows that the write changes)
     (
         "upsertProducts renames a product",
-        _via_api(UPSERT_PRODUCTS, {"input": [{"sku": "A-1", "name": "Renamed", "listPrices": [{"currency": "USD", "amount": "10.00"}]}]}),
+        _via_api(
+            UPSERT_PRODUCTS,
+            {
+                "input": [
+                    {"sku": "A-1", "name": "Renamed", "listPrices": [{"currency": "USD", "amount": "10.00"}]}
+                ]
+            },
+        ),
         STORE_PAGE,
         {"slug": SLUG, "first": 50},
         lambda d: _products(d)[0]["name"],
     ),
     (
         "upsertProducts changes a list price",
-        _via_api(UPSERT_PRODUCTS, {"input": [{"sku": "A-1", "name": "Product A-1", "listPrices": [{"currency": "USD", "amount": "12.34"}]}]}),
+        _via_api(
+            UPSERT_PRODUCTS,
+            {
+                "input": [
+                    {
+                        "sku": "A-1",
+                        "name": "Product A-1",
+                        "listPrices": [{"currency": "USD", "amount": "12.34"}],
+                    }
+                ]
+            },
+        ),
         CATALOG_PAGE,
         {},
         lambda d: d["products"]["edges"][0]["node"]["listPrice"],
     ),
-    ("catalog import", _import_file, STORE_PAGE, {"slug": SLUG, "first": 50}, lambda d: _products(d)[1]["name"]),
-    ("a product deleted", _delete_product, STORE_PAGE, {"slug": SLUG, "first": 50}, lambda d: len(_products(d))),
+    (
+        "catalog import",
+        _import_file,
+        STORE_PAGE,
+        {"slug": SLUG, "first": 50},
+        lambda d: _products(d)[1]["name"],
+    ),
+    (
+        "a product deleted",
+        _delete_product,
+        STORE_PAGE,
+        {"slug": SLUG, "first": 50},
+        lambda d: len(_products(d)),
+    ),
     (
         "upsertCategories moves a product's category name",
         _via_api(UPSERT_CATEGORIES, {"input": [{"code": "tools", "name": "Tools"}]}),
@@ -263,7 +303,10 @@ WRITES: list[tuple[str, Callable[[Shop, Path], Awaitable[None]], str, dict[str, 
     ),
     (
         "upsertCreative",
-        _via_api(UPSERT_CREATIVE, {"input": {"code": "hero-1", "spot": "home-hero", "storeSlug": SLUG, "title": "Sale"}}),
+        _via_api(
+            UPSERT_CREATIVE,
+            {"input": {"code": "hero-1", "spot": "home-hero", "storeSlug": SLUG, "title": "Sale"}},
+        ),
         SPOT,
         {"slug": SLUG},
         lambda d: d["spot"],
@@ -316,7 +359,7 @@ async def test_writes_that_change_no_public_page_leave_the_cache_alone(shop: Sho
     )
     cart_id = created["createCart"]["cart"]["id"]
     await shop.hub.query(
-        "mutation($id: ID!) { addCartLines(cartId: $id, lines: [{sku: \"A-1\", quantity: 2}]) { userErrors { code } } }",
+        'mutation($id: ID!) { addCartLines(cartId: $id, lines: [{sku: "A-1", quantity: 2}]) { userErrors { code } } }',
         {"id": cart_id},
     )
     _, outcome = await shop.read(STORE_PAGE, {"slug": SLUG, "first": 50})
@@ -385,16 +428,16 @@ async def test_viewer_dependent_fields_are_never_cached(shop: Shop, count_querie
 @pytest.mark.parametrize(
     "document",
     [
-        "query { store(slug: \"x\") { priceRules { scope } } }",
-        "query { store(slug: \"x\") { reseller { code } } }",
-        "query { store(slug: \"x\") { ...F } } fragment F on Store { name priceRules { scope } }",
-        "query { product(sku: \"x\") { liveQuotes(quantity: 1) { price { amount } } } }",
+        'query { store(slug: "x") { priceRules { scope } } }',
+        'query { store(slug: "x") { reseller { code } } }',
+        'query { store(slug: "x") { ...F } } fragment F on Store { name priceRules { scope } }',
+        'query { product(sku: "x") { liveQuotes(quantity: 1) { price { amount } } } }',
         "query { viewer { email } }",
-        "query { node(id: \"x\") { id } }",
+        'query { node(id: "x") { id } }',
         "query { hubPolicies { quoteValidityHours } }",
         "query { __schema { types { name } } }",
-        "query { products { totalCount } } mutation { login(email: \"a\", password: \"b\") { token } }",
-        "query { store(slug: \"x\") { noSuchField } }",
+        'query { products { totalCount } } mutation { login(email: "a", password: "b") { token } }',
+        'query { store(slug: "x") { noSuchField } }',
         "query { store(slug: ",
     ],
 )
@@ -467,9 +510,7 @@ async def test_signed_in_and_uncacheable_get_answers_are_private(shop: Shop) -> 
 async def test_off_executes_every_time(settings: Settings) -> None:
     off = settings.model_copy(update={"response_cache": False})
     async with open_hub(off) as hub:
-        shop = await open_shop(hub)
-        from sqlalchemy import event
-
+        await open_shop(hub)
         counter = QueryCounter()
         event.listen(hub.resources.engine.sync_engine, "before_cursor_execute", counter.listener)
         counts = []
