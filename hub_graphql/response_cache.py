@@ -61,7 +61,7 @@ from starlette.responses import Response
 from datasources.cache_versions import CATALOG, MARKETING, POLICIES, STORES, current_versions
 from datasources.response_cache import AnswerStore
 from hub_graphql.http import negotiate
-from hub_graphql.persisted_queries import PersistedQueries, sha256_of
+from hub_graphql.persisted_queries import PersistedQueries
 from hub_graphql.settings import Settings
 
 _ALL = None
@@ -161,7 +161,7 @@ def judge(schema: GraphQLSchema, text: str, operation_name: str | None, max_toke
     ttls = [TIME_BOUND_FIELDS[c] for c in walk.coordinates if c in TIME_BOUND_FIELDS]
     name = chosen[0].name.value if chosen[0].name else None
     return Verdict(
-        document=sha256_of(print_ast(document)),
+        document=_digest(print_ast(document)),
         operation_name=name,
         scopes=scopes,
         max_ttl_seconds=min(ttls) if ttls else None,
@@ -269,7 +269,7 @@ class ResponseCache:
             settings.introspection_enabled,
             settings.persisted_queries,
         )
-        self._salt = sha256_of(f"{sdl}\0{limits!r}")[:16]
+        self._salt = _digest(f"{sdl}\0{limits!r}")[:16]
         max_age = settings.response_cache_max_age_seconds
         self._public = f"public, max-age={max_age}" if max_age else "public, no-cache"
 
@@ -332,7 +332,7 @@ class ResponseCache:
         named = operation.query if operation.query is not None else operation.digest
         assert named is not None
         memo = (
-            sha256_of(named) if operation.query is not None else named,
+            _digest(named) if operation.query is not None else named,
             operation.operation_name,
         )
         if memo in self._verdicts:
@@ -355,7 +355,7 @@ class ResponseCache:
     async def _key(self, operation: _Operation, verdict: Verdict) -> str:
         versions = await current_versions(self._engine(), verdict.scopes)
         named_by = "hash" if operation.digest is not None else "text"
-        variables = json.dumps(operation.variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        variables = json.dumps(operation.variables, sort_keys=True, separators=(",", ":"))
         parts = (
             self._salt,
             named_by,
@@ -364,7 +364,7 @@ class ResponseCache:
             variables,
             repr(versions),
         )
-        return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
+        return _digest("\0".join(parts))[:40]
 
     def _ttl(self, verdict: Verdict) -> float:
         ttl = float(self.settings.response_cache_ttl_seconds)
@@ -384,6 +384,11 @@ class ResponseCache:
         if is_get and response.media_type != "text/html":
             response.headers["cache-control"] = "private, no-store"
         return response
+
+
+def _digest(text: str) -> str:
+    """SHA-256 (hex) of a text; a lone surrogate (bad input, refused by execution) hashes as well."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _etags(header: str | None) -> set[str]:
