@@ -85,8 +85,8 @@ def prepare_database(server: str) -> str:
 
 
 @asynccontextmanager
-async def hub_process(url: str, **extra: str) -> AsyncIterator[str]:
-    """One `hub serve` process on a free loopback port: its GraphQL URL."""
+async def hub_process(url: str, **extra: str) -> AsyncIterator[tuple[str, int]]:
+    """One `hub serve` process on a free loopback port: its GraphQL URL and process id."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(BENCH_ENV, HUB_DATABASE_URL=url, **extra)
@@ -118,7 +118,7 @@ async def hub_process(url: str, **extra: str) -> AsyncIterator[str]:
             for _ in range(50):
                 response = await client.post(f"{base}/graphql", content=PAYLOAD, headers=JSON)
                 assert not response.json().get("errors"), response.text
-        yield f"{base}/graphql"
+        yield f"{base}/graphql", process.pid
     finally:
         process.terminate()
         try:
@@ -134,8 +134,16 @@ _RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, duration: int, script: str) -> dict[str, float]:
-    """wrk -t2 -c10 with a Lua script: requests/s, p50 and p99 in ms, non-2xx/3xx responses."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, duration: int, script: str, pid: int) -> dict[str, float]:
+    """wrk -t2 -c10 with a Lua script: requests/s, p50 and p99 in ms, non-2xx/3xx responses, and the
+    server's CPU time per request (what bounds its rate on an idle core, whatever the machine's load)."""
+    cpu_before = cpu_seconds(pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     try:
@@ -148,6 +156,8 @@ def wrk(url: str, duration: int, script: str) -> dict[str, float]:
         ).stdout
     finally:
         os.unlink(lua.name)
+    cpu = cpu_seconds(pid) - cpu_before
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     latencies = {int(p): float(v) * _UNIT_MS[u] for p, v, u in _LATENCY.findall(out)}
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return {
@@ -155,6 +165,7 @@ def wrk(url: str, duration: int, script: str) -> dict[str, float]:
         "p50_ms": latencies[50],
         "p99_ms": latencies[99],
         "bad_responses": int(bad.group(1)) if bad else 0,
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(requests, 1), 3),
     }
 
 
@@ -194,17 +205,20 @@ async def in_process(url: str, requests: int) -> dict[str, Any]:
 
                 event.listen(engine, "before_cursor_execute", count)
                 times = []
+                cpu_started = time.process_time()
                 for _ in range(requests):
                     started = time.perf_counter()
                     response = await client.post("/graphql", content=PAYLOAD, headers=JSON)
                     times.append((time.perf_counter() - started) * 1000)
                     assert response.status_code == 200
+                cpu = time.process_time() - cpu_started
                 event.remove(engine, "before_cursor_execute", count)
         times.sort()
         figures[name] = {
             "p50_ms": round(statistics.median(times), 3),
             "p99_ms": round(times[int(len(times) * 0.99) - 1], 3),
             "statements_per_request": round(len(statements) / requests, 2),
+            "cpu_ms_per_request": round(cpu * 1000 / requests, 3),
         }
     return figures
 
@@ -227,26 +241,28 @@ async def main() -> None:
         "load_before": load_average(),
     }
     try:
-        async with hub_process(url, HUB_RESPONSE_CACHE="off") as uncached, hub_process(url) as cached:
+        async with (
+            hub_process(url, HUB_RESPONSE_CACHE="off") as (uncached, uncached_pid),
+            hub_process(url) as (cached, cached_pid),
+        ):
             async with httpx.AsyncClient() as client:
                 etag = (await client.get(get_url(cached))).headers["etag"]
             runs: dict[str, list[dict[str, float]]] = {}
             kinds = {
-                "uncached_post": (uncached, lua_post()),
-                "cached_post": (cached, lua_post()),
-                "cached_get": (get_url(cached), lua_get()),
-                "revalidated_get": (get_url(cached), lua_get(etag)),
+                "uncached_post": (uncached, lua_post(), uncached_pid),
+                "cached_post": (cached, lua_post(), cached_pid),
+                "cached_get": (get_url(cached), lua_get(), cached_pid),
+                "revalidated_get": (get_url(cached), lua_get(etag), cached_pid),
             }
             for _ in range(args.rounds):
-                for kind, (target, script) in kinds.items():
-                    runs.setdefault(kind, []).append(
-                        await asyncio.to_thread(wrk, target, args.duration, script)
-                    )
+                for kind, (target, script, pid) in kinds.items():
+                    measured = await asyncio.to_thread(wrk, target, args.duration, script, pid)
+                    runs.setdefault(kind, []).append(measured)
         result["wrk_runs"] = runs
         result["wrk_median"] = {
             kind: {
                 key: round(statistics.median(run[key] for run in measured), 2)
-                for key in ("requests_per_s", "p50_ms", "p99_ms")
+                for key in ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
             }
             for kind, measured in runs.items()
         }
@@ -257,6 +273,9 @@ async def main() -> None:
         result["postgraphile_rate_on_this_machine"] = 1360
         result["ratio_to_postgraphile"] = {
             kind: round(m["requests_per_s"] / 1360, 2) for kind, m in result["wrk_median"].items()
+        }
+        result["projected_one_process_rate_on_an_idle_core"] = {
+            kind: round(1000 / m["server_cpu_ms_per_request"]) for kind, m in result["wrk_median"].items()
         }
         result["in_process"] = await in_process(url, args.in_process)
         result["load_after"] = load_average()
