@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datasources.db import Base
@@ -123,18 +123,54 @@ def versions_of(rows: Iterable[tuple[str, int]], scopes: Iterable[str]) -> tuple
     return tuple((scope, int(found.get(scope, 0))) for scope in sorted(set(scopes)))
 
 
-async def current_versions(engine: AsyncEngine, scopes: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    """The scopes' versions as committed now: one statement, on a connection of its own.
+class VersionReader:
+    """Reads the current versions of scopes: one statement per call, on a connection of its own.
 
-    On PostgreSQL in autocommit (one round trip, no BEGIN and ROLLBACK around it); SQLite's connections
-    keep the engine's own transaction handling (its "begin" hook).
+    On PostgreSQL, a small pool of its own in autocommit: one round trip per read, with no BEGIN and
+    ROLLBACK around it and no ping before it (the hub's pool pings each connection it lends, which
+    doubled the cost of a cached answer). A connection that was cut fails that read (the caller then
+    executes the operation as if there were no cache) and is replaced on the next. On SQLite, the
+    hub's own engine (its "begin" hook keeps the transactions).
     """
-    statement = versions_statement(scopes)
-    async with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        rows = (await connection.exec_driver_sql(statement)).all()
-    return versions_of(((r[0], r[1]) for r in rows), scopes)
+
+    POOL_SIZE = 4
+
+    def __init__(self, engine: AsyncEngine, *, owned: bool) -> None:
+        self._engine = engine
+        self._owned = owned
+        self._autocommit = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def of(cls, engine: AsyncEngine) -> VersionReader:
+        """The reader for the hub's engine (its pool of its own on PostgreSQL)."""
+        if engine.dialect.name != "postgresql":
+            return cls(engine, owned=False)
+        reader = create_async_engine(
+            engine.url,
+            hide_parameters=True,
+            pool_size=cls.POOL_SIZE,
+            max_overflow=0,
+            pool_pre_ping=False,
+            pool_recycle=600,
+        )
+        return cls(reader, owned=True)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def read(self, scopes: Iterable[str]) -> tuple[tuple[str, int], ...]:
+        """(scope, version) of each scope as committed now, sorted (0 for a scope never written)."""
+        statement = versions_statement(scopes)
+        async with self._engine.connect() as connection:
+            if self._autocommit:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            rows = (await connection.exec_driver_sql(statement)).all()
+        return versions_of(((r[0], r[1]) for r in rows), scopes)
+
+    async def close(self) -> None:
+        if self._owned:
+            await self._engine.dispose()
 
 
 def track_writes(engine: Engine) -> None:
@@ -182,8 +218,8 @@ __all__ = [
     "SCOPE_OF_TABLE",
     "STORES",
     "CacheVersion",
+    "VersionReader",
     "bump_statement",
-    "current_versions",
     "mark",
     "scopes_written",
     "track_writes",

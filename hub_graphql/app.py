@@ -27,7 +27,6 @@ from strawberry.types import ExecutionResult
 
 from datasources.persisted_queries import QueryStore
 from datasources.quotes.state import quote_state
-from datasources.response_cache import answer_store
 from hub_graphql.body_limit import BodySizeLimit
 from hub_graphql.context import Context, build_context
 from hub_graphql.graphiql import GraphiQLFiles
@@ -179,7 +178,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
         allow_queries_via_get=True,
     )
     time_limit_s = settings.max_execution_ms / 1000
-    response_cache = response_cache_of(settings, graphql_app, holder)
+    response_cache = response_cache_of(settings, graphql_app)
     metrics = HubMetrics()
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
 
@@ -234,13 +233,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
             resources.shared[METRICS_KEY] = metrics
             quote_state(resources.shared).observer = metrics.distributor_called
             graphql_app.persisted = persisted_queries_of(settings)
-            if isinstance(response_cache, ResponseCache):
-                response_cache.store = answer_store(
-                    settings.redis_url.get_secret_value() if settings.redis_url else None,
-                    settings.redis_key_prefix,
-                    max_entries=settings.response_cache_max_entries,
-                    max_bytes=settings.response_cache_max_bytes,
-                )
+            response_cache.open(resources.engine)
             if tracing is not None:
                 from hub_graphql.tracing import trace_resources
 
@@ -253,9 +246,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
                     tracing.shutdown()  # sends the spans still batched
                 await graphql_app.persisted.close()
                 graphql_app.persisted = None
-                if isinstance(response_cache, ResponseCache) and response_cache.store is not None:
-                    await response_cache.store.close()
-                    response_cache.store = None
+                await response_cache.close()
                 holder.pop("resources", None)
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
@@ -300,9 +291,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
     return app
 
 
-def response_cache_of(
-    settings: Settings, graphql_app: HubGraphQL, holder: dict[str, Resources]
-) -> ResponseCache | NoResponseCache:
+def response_cache_of(settings: Settings, graphql_app: HubGraphQL) -> ResponseCache | NoResponseCache:
     """The public response cache (hub_graphql/response_cache.py), or none with HUB_RESPONSE_CACHE=off."""
     if not settings.response_cache:
         return NoResponseCache()
@@ -311,7 +300,6 @@ def response_cache_of(
         settings,
         schema._schema,
         schema.as_str(),
-        engine=lambda: holder["resources"].engine,
         persisted=lambda: graphql_app.persisted,
     )
 

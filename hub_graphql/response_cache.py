@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -58,11 +59,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from datasources.cache_versions import CATALOG, MARKETING, POLICIES, STORES, current_versions
-from datasources.response_cache import AnswerStore
+from datasources.cache_versions import CATALOG, MARKETING, POLICIES, STORES, VersionReader
+from datasources.response_cache import AnswerStore, answer_store
 from hub_graphql.http import negotiate
 from hub_graphql.persisted_queries import PersistedQueries
 from hub_graphql.settings import Settings
+
+log = logging.getLogger("hub.response_cache")
 
 _ALL = None
 """In CACHEABLE_FIELDS: every field of the type."""
@@ -251,14 +254,14 @@ class ResponseCache:
         settings: Settings,
         schema: GraphQLSchema,
         sdl: str,
-        engine: Callable[[], AsyncEngine],
         persisted: Callable[[], PersistedQueries | None],
     ) -> None:
         self.settings = settings
         self.schema = schema
         self.store: AnswerStore | None = None
         """Set by the app's lifespan (it may be a Redis client); None before and after: nothing cached."""
-        self._engine = engine
+        self.versions: VersionReader | None = None
+        """Set by the app's lifespan, with the store."""
         self._persisted = persisted
         self._verdicts: OrderedDict[tuple[str, str | None], Verdict | None] = OrderedDict()
         limits = (
@@ -273,11 +276,29 @@ class ResponseCache:
         max_age = settings.response_cache_max_age_seconds
         self._public = f"public, max-age={max_age}" if max_age else "public, no-cache"
 
+    def open(self, engine: AsyncEngine) -> None:
+        """At start-up (the app's lifespan): the answers' store (in the process or in Redis) and the version reader."""
+        settings = self.settings
+        self.store = answer_store(
+            settings.redis_url.get_secret_value() if settings.redis_url else None,
+            settings.redis_key_prefix,
+            max_entries=settings.response_cache_max_entries,
+            max_bytes=settings.response_cache_max_bytes,
+        )
+        self.versions = VersionReader.of(engine)
+
+    async def close(self) -> None:
+        store, versions, self.store, self.versions = self.store, self.versions, None, None
+        if store is not None:
+            await store.close()
+        if versions is not None:
+            await versions.close()
+
     async def answer(self, request: Request, run: Callable[[Request], Awaitable[Response]]) -> Response:
         """The request's answer: from the cache when the operation is cacheable and answered before."""
         is_get = request.method == "GET"
-        store = self.store
-        if store is None:
+        store, versions = self.store, self.versions
+        if store is None or versions is None:
             return await run(request)
         if "authorization" in request.headers:
             return self._private(await run(request), is_get)
@@ -288,7 +309,9 @@ class ResponseCache:
         media_type = negotiate(request.headers.get("accept"))
         if verdict is None or media_type is None:
             return self._private(await run(request), is_get)
-        key = await self._key(operation, verdict)
+        key = await self._key(operation, verdict, versions)
+        if key is None:
+            return self._private(await run(request), is_get)
         etag = f'"{key}"'
         request.state.graphql_operation = verdict.operation_name
         if is_get and etag in _etags(request.headers.get("if-none-match")):
@@ -352,8 +375,13 @@ class ResponseCache:
             self._verdicts.popitem(last=False)
         return verdict
 
-    async def _key(self, operation: _Operation, verdict: Verdict) -> str:
-        versions = await current_versions(self._engine(), verdict.scopes)
+    async def _key(self, operation: _Operation, verdict: Verdict, reader: VersionReader) -> str | None:
+        """The entry's key, or None when the versions cannot be read (the operation is then executed)."""
+        try:
+            versions = await reader.read(verdict.scopes)
+        except Exception as error:  # a cut connection, the database restarting: never worse than no cache
+            log.warning("response cache: versions unreadable, executed instead: %s", type(error).__name__)
+            return None
         named_by = "hash" if operation.digest is not None else "text"
         variables = json.dumps(operation.variables, sort_keys=True, separators=(",", ":"))
         parts = (
@@ -401,6 +429,12 @@ class NoResponseCache:
     """`HUB_RESPONSE_CACHE=off`: every operation executed."""
 
     store = None
+
+    def open(self, _engine: AsyncEngine) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
 
     async def answer(self, request: Request, run: Callable[[Request], Awaitable[Response]]) -> Response:
         return await run(request)
