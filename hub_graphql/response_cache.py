@@ -285,7 +285,7 @@ class ResponseCache:
             max_entries=settings.response_cache_max_entries,
             max_bytes=settings.response_cache_max_bytes,
         )
-        self.versions = VersionReader.of(engine)
+        self.versions = VersionReader(engine)
 
     async def close(self) -> None:
         store, versions, self.store, self.versions = self.store, self.versions, None, None
