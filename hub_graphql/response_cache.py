@@ -38,10 +38,11 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     GraphQLSchema,
@@ -61,6 +62,7 @@ from starlette.responses import Response
 
 from datasources.cache_versions import CATALOG, MARKETING, POLICIES, STORES, VersionReader
 from datasources.response_cache import AnswerStore, answer_store
+from hub_graphql.cost import CostCalculator
 from hub_graphql.http import negotiate
 from hub_graphql.persisted_queries import PersistedQueries
 from hub_graphql.settings import Settings
@@ -138,6 +140,7 @@ class Verdict:
     operation_name: str | None
     scopes: frozenset[str]
     max_ttl_seconds: float | None
+    parsed: DocumentNode = field(compare=False, repr=False)
 
 
 def judge(schema: GraphQLSchema, text: str, operation_name: str | None, max_tokens: int) -> Verdict | None:
@@ -168,6 +171,7 @@ def judge(schema: GraphQLSchema, text: str, operation_name: str | None, max_toke
         operation_name=name,
         scopes=scopes,
         max_ttl_seconds=min(ttls) if ttls else None,
+        parsed=document,
     )
 
 
@@ -264,6 +268,8 @@ class ResponseCache:
         """Set by the app's lifespan, with the store."""
         self._persisted = persisted
         self._verdicts: OrderedDict[tuple[str, str | None], Verdict | None] = OrderedDict()
+        self._costs: OrderedDict[tuple[str, str | None, str], int] = OrderedDict()
+        self._calculator = CostCalculator(schema)
         limits = (
             settings.max_query_depth,
             settings.max_aliases,
@@ -309,7 +315,10 @@ class ResponseCache:
         media_type = negotiate(request.headers.get("accept"))
         if verdict is None or media_type is None:
             return self._private(await run(request), is_get)
-        key = await self._key(operation, verdict, versions)
+        variables = json.dumps(operation.variables, sort_keys=True, separators=(",", ":"))
+        if self._cost(verdict, operation, variables) > self.settings.max_query_cost:
+            return self._private(await run(request), is_get)  # refused before anything is read
+        key = await self._key(operation, verdict, variables, versions)
         if key is None:
             return self._private(await run(request), is_get)
         etag = f'"{key}"'
@@ -375,7 +384,25 @@ class ResponseCache:
             self._verdicts.popitem(last=False)
         return verdict
 
-    async def _key(self, operation: _Operation, verdict: Verdict, reader: VersionReader) -> str | None:
+    def _cost(self, verdict: Verdict, operation: _Operation, variables: str) -> int:
+        """The operation's cost as the limit computes it (hub_graphql/cost.py), remembered per variables."""
+        memo = (verdict.document, operation.operation_name, variables)
+        cost = self._costs.get(memo)
+        if cost is None:
+            try:
+                cost = self._calculator.operation_cost(
+                    verdict.parsed, operation.operation_name, operation.variables
+                )
+            except Exception:  # variables execution would refuse: let it
+                cost = self.settings.max_query_cost + 1
+            self._costs[memo] = cost
+            while len(self._costs) > JUDGED_DOCUMENTS:
+                self._costs.popitem(last=False)
+        return cost
+
+    async def _key(
+        self, operation: _Operation, verdict: Verdict, variables: str, reader: VersionReader
+    ) -> str | None:
         """The entry's key, or None when the versions cannot be read (the operation is then executed)."""
         try:
             versions = await reader.read(verdict.scopes)
@@ -383,7 +410,6 @@ class ResponseCache:
             log.warning("response cache: versions unreadable, executed instead: %s", type(error).__name__)
             return None
         named_by = "hash" if operation.digest is not None else "text"
-        variables = json.dumps(operation.variables, sort_keys=True, separators=(",", ":"))
         parts = (
             self._salt,
             named_by,
