@@ -50,7 +50,17 @@ class Base(DeclarativeBase):
 def create_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
 ) -> AsyncEngine:
-    """An async engine for SQLite (WAL, foreign keys on) or PostgreSQL (pooled)."""
+    """An async engine for SQLite (WAL, foreign keys on) or PostgreSQL (pooled), its writes tracked for
+    the public response cache (datasources/cache_versions.py)."""
+    engine = _create_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)
+    # Imported here: cache_versions' model needs this module's Base.
+    from datasources.cache_versions import track_writes
+
+    track_writes(engine.sync_engine)
+    return engine
+
+
+def _create_engine(url: str, *, pool_size: int, max_overflow: int, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
         # hide_parameters: bound values (password hashes, distributor credentials) stay out of logs
         # and out of the text of database errors.

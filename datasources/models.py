@@ -1,5 +1,6 @@
 """Every model of the hub, imported so that Base.metadata is complete (Alembic, tests)."""
 
+from datasources.cache_versions import CacheVersion  # noqa: F401
 from datasources.catalog.models import *  # noqa: F403
 from datasources.db import Base
 from datasources.marketing.models import *  # noqa: F403

@@ -38,6 +38,7 @@ from hub_graphql.metrics import HubMetrics, metrics_response
 from hub_graphql.persisted_queries import PersistedQueries, load_manifest
 from hub_graphql.request_log import RequestIds
 from hub_graphql.resources import Resources, open_resources
+from hub_graphql.response_cache import NoResponseCache, ResponseCache
 from hub_graphql.schema import build_schema
 from hub_graphql.security_headers import SecurityHeaders
 from hub_graphql.settings import Settings
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
         allow_queries_via_get=True,
     )
     time_limit_s = settings.max_execution_ms / 1000
+    response_cache = response_cache_of(settings, graphql_app)
     metrics = HubMetrics()
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
 
@@ -188,7 +190,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
         try:
             # Past the limit the request's task is cancelled: resolvers, statements and the transaction.
             async with asyncio.timeout(time_limit_s) as deadline:
-                response = await graphql_app.run(request)
+                response = await response_cache.answer(request, graphql_app.run)
                 return response
         except TimeoutError:
             if not deadline.expired():
@@ -232,6 +234,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
             resources.shared[METRICS_KEY] = metrics
             quote_state(resources.shared).observer = metrics.distributor_called
             graphql_app.persisted = persisted_queries_of(settings, resources.redis)
+            response_cache.open(resources.engine, resources.redis)
             if tracing is not None:
                 from hub_graphql.tracing import trace_resources
 
@@ -244,6 +247,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
                     tracing.shutdown()  # sends the spans still batched
                 await graphql_app.persisted.close()
                 graphql_app.persisted = None
+                await response_cache.close()
                 holder.pop("resources", None)
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
@@ -284,7 +288,21 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
     app.state.settings = settings
     app.state.resources_holder = holder
     app.state.metrics = metrics
+    app.state.response_cache = response_cache
     return app
+
+
+def response_cache_of(settings: Settings, graphql_app: HubGraphQL) -> ResponseCache | NoResponseCache:
+    """The public response cache (hub_graphql/response_cache.py), or none with HUB_RESPONSE_CACHE=off."""
+    if not settings.response_cache:
+        return NoResponseCache()
+    schema = graphql_app.schema
+    return ResponseCache(
+        settings,
+        schema._schema,
+        schema.as_str(),
+        persisted=lambda: graphql_app.persisted,
+    )
 
 
 def persisted_queries_of(settings: Settings, redis: Redis | None = None) -> PersistedQueries:

@@ -178,3 +178,15 @@ class Settings(BaseSettings):
         if self.persisted_queries == "required" and self.persisted_queries_manifest is None:
             raise ValueError("HUB_PERSISTED_QUERIES=required needs HUB_PERSISTED_QUERIES_MANIFEST")
         return self
+
+    # The public response cache (hub_graphql/response_cache.py; docs/operations.md, "Public response cache").
+    response_cache: bool = True
+    """Answer anonymous reads of public data from a cache (`HUB_RESPONSE_CACHE=off` turns it off)."""
+    response_cache_max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Answers kept in each process (without Redis); the least recently used go first."""
+    response_cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Bytes of answers kept in each process (without Redis); the least recently used go first."""
+    response_cache_ttl_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    """A safety net: an answer is dropped this long after it was made, even if nothing it shows changed."""
+    response_cache_max_age_seconds: int = Field(default=5, ge=0, le=3600)
+    """`Cache-Control: public, max-age=…` of cacheable GET answers, for a CDN or a browser in front."""
