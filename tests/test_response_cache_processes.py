@@ -20,11 +20,11 @@ import pytest
 from pydantic import SecretStr
 
 from hub_graphql.settings import Settings
+from tests.conftest import REDIS_URL
 from tests.federation.processes import _stop as stop
 from tests.federation.processes import _wait_until_ready as wait_until_ready
 from tests.federation.processes import clean_env, free_port
 from tests.harness import open_hub
-from tests.conftest import REDIS_URL
 from tests.test_response_cache import SLUG, STORE_PAGE, UPDATE_STORE, open_shop
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
