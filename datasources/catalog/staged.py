@@ -65,41 +65,57 @@ _PRODUCT_FIELDS = "name = s.name, description = s.description, status = s.status
     "category_id = s.category_id, search_text = s.search_text, updated_at = now()"
 )
 
-_UPSERT = (
+UPSERT_STATEMENTS: dict[str, str] = {
     # The products already in the catalog, and their ids for the children.
-    f"WITH updated AS (UPDATE products AS p SET {_PRODUCT_FIELDS} FROM {STAGED_PRODUCTS} AS s "
-    "WHERE p.sku = s.sku RETURNING s.n, p.id) "
-    f"INSERT INTO {STAGED_IDS} (n, product_id) SELECT n, id FROM updated",
+    "update the products already there": (
+        f"WITH updated AS (UPDATE products AS p SET {_PRODUCT_FIELDS} FROM {STAGED_PRODUCTS} AS s "
+        "WHERE p.sku = s.sku RETURNING s.n, p.id) "
+        f"INSERT INTO {STAGED_IDS} (n, product_id) SELECT n, id FROM updated"
+    ),
     # The new ones, in the file's order. The UPDATE above took them out; ON CONFLICT covers a
     # product another transaction created meanwhile (it is updated, as a later line would update
     # it). Filtering first keeps the updated products from taking (and wasting) an id each.
-    "WITH inserted AS (INSERT INTO products (sku, name, description, status, category_id, search_text, "
-    "updated_at) SELECT s.sku, s.name, s.description, s.status, s.category_id, s.search_text, now() "
-    f"FROM {STAGED_PRODUCTS} AS s WHERE NOT EXISTS (SELECT FROM {STAGED_IDS} AS i WHERE i.n = s.n) "
-    "ORDER BY s.n "
-    "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description, "
-    "status = excluded.status, category_id = excluded.category_id, search_text = excluded.search_text, "
-    "updated_at = excluded.updated_at RETURNING id, sku) "
-    f"INSERT INTO {STAGED_IDS} (n, product_id) SELECT s.n, inserted.id "
-    f"FROM inserted JOIN {STAGED_PRODUCTS} AS s ON s.sku = inserted.sku",
+    "insert the new products": (
+        "WITH inserted AS (INSERT INTO products (sku, name, description, status, category_id, search_text, "
+        "updated_at) SELECT s.sku, s.name, s.description, s.status, s.category_id, s.search_text, now() "
+        f"FROM {STAGED_PRODUCTS} AS s WHERE NOT EXISTS (SELECT FROM {STAGED_IDS} AS i WHERE i.n = s.n) "
+        "ORDER BY s.n "
+        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description, "
+        "status = excluded.status, category_id = excluded.category_id, search_text = excluded.search_text, "
+        "updated_at = excluded.updated_at RETURNING id, sku) "
+        f"INSERT INTO {STAGED_IDS} (n, product_id) SELECT s.n, inserted.id "
+        f"FROM inserted JOIN {STAGED_PRODUCTS} AS s ON s.sku = inserted.sku"
+    ),
     # A list the line gives replaces the stored one; one left out keeps it. A product created above
     # has nothing to delete: the index answers that at once.
-    f"DELETE FROM product_prices AS c USING {STAGED_PRODUCTS} AS s JOIN {STAGED_IDS} AS i ON i.n = s.n "
-    "WHERE s.prices_given AND c.product_id = i.product_id",
-    f"DELETE FROM product_attributes AS c USING {STAGED_PRODUCTS} AS s "
-    f"JOIN {STAGED_IDS} AS i ON i.n = s.n WHERE s.attributes_given AND c.product_id = i.product_id",
-    f"DELETE FROM product_group_members AS c USING {STAGED_PRODUCTS} AS s "
-    f"JOIN {STAGED_IDS} AS i ON i.n = s.n WHERE s.groups_given AND c.product_id = i.product_id",
-    "INSERT INTO product_prices (product_id, currency, amount_minor) "
-    f"SELECT i.product_id, c.currency, c.amount_minor FROM {STAGED_PRICES} AS c "
-    f"JOIN {STAGED_IDS} AS i ON i.n = c.n ORDER BY i.product_id, c.currency",
-    "INSERT INTO product_attributes (product_id, position, name, value) "
-    f"SELECT i.product_id, c.position, c.name, c.value FROM {STAGED_ATTRIBUTES} AS c "
-    f"JOIN {STAGED_IDS} AS i ON i.n = c.n ORDER BY i.product_id, c.position",
-    "INSERT INTO product_group_members (group_id, product_id) "
-    f"SELECT c.group_id, i.product_id FROM {STAGED_GROUP_MEMBERS} AS c "
-    f"JOIN {STAGED_IDS} AS i ON i.n = c.n ORDER BY c.group_id, i.product_id",
-)
+    "delete the prices given anew": (
+        f"DELETE FROM product_prices AS c USING {STAGED_PRODUCTS} AS s JOIN {STAGED_IDS} AS i ON i.n = s.n "
+        "WHERE s.prices_given AND c.product_id = i.product_id"
+    ),
+    "delete the attributes given anew": (
+        f"DELETE FROM product_attributes AS c USING {STAGED_PRODUCTS} AS s "
+        f"JOIN {STAGED_IDS} AS i ON i.n = s.n WHERE s.attributes_given AND c.product_id = i.product_id"
+    ),
+    "delete the group memberships given anew": (
+        f"DELETE FROM product_group_members AS c USING {STAGED_PRODUCTS} AS s "
+        f"JOIN {STAGED_IDS} AS i ON i.n = s.n WHERE s.groups_given AND c.product_id = i.product_id"
+    ),
+    "insert the prices": (
+        "INSERT INTO product_prices (product_id, currency, amount_minor) "
+        f"SELECT i.product_id, c.currency, c.amount_minor FROM {STAGED_PRICES} AS c "
+        f"JOIN {STAGED_IDS} AS i ON i.n = c.n ORDER BY i.product_id, c.currency"
+    ),
+    "insert the attributes": (
+        "INSERT INTO product_attributes (product_id, position, name, value) "
+        f"SELECT i.product_id, c.position, c.name, c.value FROM {STAGED_ATTRIBUTES} AS c "
+        f"JOIN {STAGED_IDS} AS i ON i.n = c.n ORDER BY i.product_id, c.position"
+    ),
+    "insert the group memberships": (
+        "INSERT INTO product_group_members (group_id, product_id) "
+        f"SELECT c.group_id, i.product_id FROM {STAGED_GROUP_MEMBERS} AS c "
+        f"JOIN {STAGED_IDS} AS i ON i.n = c.n ORDER BY c.group_id, i.product_id"
+    ),
+}
 
 
 class StagedProducts:
@@ -161,7 +177,7 @@ class StagedProducts:
         if not self._staged:
             return
         connection = await self._session.connection()
-        for statement in _UPSERT:
+        for statement in UPSERT_STATEMENTS.values():
             await connection.exec_driver_sql(statement)
 
     async def _driver_connection(self):  # type: ignore[no-untyped-def]
