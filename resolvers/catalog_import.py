@@ -130,7 +130,9 @@ async def import_products(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ImportReport:
-    """Import in batches inside one transaction: all or nothing unless `skip_invalid`.
+    """Import in batches inside one transaction: all or nothing unless `skip_invalid`. How the
+    batches are written (as they come, or staged and written at the end) is the database's
+    (`writes.product_import`).
 
     Raises `UnreadableFile` (nothing written) when the file cannot be read further (not UTF-8,
     not CSV), and `ReaderFailed` when the reader process stops early.

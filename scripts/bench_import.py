@@ -1,7 +1,7 @@
 """Benchmark of `hub catalog import` into SQLite and PostgreSQL: products per second for CSV and JSON Lines.
 
 Usage: .venv/bin/python scripts/bench_import.py [--products 100000] [--format csv,jsonl]
-       [--database sqlite,postgresql] [--repeat 1] [--phases]
+       [--database sqlite,postgresql] [--repeat 1] [--phases] [--baseline-hub OTHER/.venv/bin/hub]
        [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
 For each repetition, database and format (interleaved, so that a busy machine slows all alike)
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import itertools
 import json
 import os
 import random
@@ -126,13 +127,14 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
             handle.write(json.dumps(row) + "\n")
 
 
-def run_import(url: str, path: Path) -> tuple[float, float]:
+def run_import(url: str, path: Path, hub: Path = HUB) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, all threads) of the command."""
-    env = {**os.environ, "HUB_DATABASE_URL": url}
+    # No bytecode written: `hub` may be another checkout's (--baseline-hub), only read.
+    env = {**os.environ, "HUB_DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [str(HUB), "catalog", "import", str(path)], env=env, capture_output=True, text=True, check=False
+        [str(hub), "catalog", "import", str(path)], env=env, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -142,10 +144,11 @@ def run_import(url: str, path: Path) -> tuple[float, float]:
     return elapsed, cpu
 
 
-def startup_seconds() -> float:
+def startup_seconds(hub: Path = HUB) -> float:
     """The command's fixed cost (interpreter and imports), measured with --help and subtracted."""
     started = time.perf_counter()
-    subprocess.run([str(HUB), "catalog", "import", "--help"], capture_output=True, check=True)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run([str(hub), "catalog", "import", "--help"], capture_output=True, check=True, env=env)
     return time.perf_counter() - started
 
 
@@ -242,35 +245,35 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     phases: dict[str, Any] = {}
     formats = args.format.split(",")
     databases = args.database.split(",")
+    commands = {"": HUB, **({" (baseline)": Path(args.baseline_hub)} if args.baseline_hub else {})}
     number = 0
     with tempfile.TemporaryDirectory(prefix="hub-bench-import-") as folder:
         files: dict[str, Path] = {}
         for repetition in range(args.repeat):
-            for kind in databases:
-                for fmt in formats:
-                    number += 1
-                    async with fresh_database(kind, folder, args.pg_server, number) as url:
-                        leaves = await prepare_database(url)
-                        if fmt not in files:
-                            files[fmt] = Path(folder) / f"products.{fmt}"
-                            rows = product_rows(args.products, leaves)
-                            (write_csv if fmt == "csv" else write_jsonl)(files[fmt], rows)
-                        path = files[fmt]
-                        startup = await asyncio.to_thread(startup_seconds)
-                        elapsed, cpu = await asyncio.to_thread(run_import, url, path)
-                    runs.setdefault(kind, {}).setdefault(fmt, []).append(
-                        {
-                            "repetition": repetition + 1,
-                            "loadavg": [round(x, 2) for x in os.getloadavg()],
-                            "file_mb": round(path.stat().st_size / 1e6, 1),
-                            "command_seconds": round(elapsed, 2),
-                            "startup_seconds": round(startup, 2),
-                            "products_per_second": round(args.products / elapsed),
-                            "products_per_second_after_startup": round(args.products / (elapsed - startup)),
-                            "cpu_seconds": round(cpu, 2),
-                            "cpu_us_per_product": round(cpu / args.products * 1e6, 1),
-                        }
-                    )
+            for kind, fmt, (label, hub) in itertools.product(databases, formats, commands.items()):
+                number += 1
+                async with fresh_database(kind, folder, args.pg_server, number) as url:
+                    leaves = await prepare_database(url)
+                    if fmt not in files:
+                        files[fmt] = Path(folder) / f"products.{fmt}"
+                        rows = product_rows(args.products, leaves)
+                        (write_csv if fmt == "csv" else write_jsonl)(files[fmt], rows)
+                    path = files[fmt]
+                    startup = await asyncio.to_thread(startup_seconds, hub)
+                    elapsed, cpu = await asyncio.to_thread(run_import, url, path, hub)
+                runs.setdefault(kind + label, {}).setdefault(fmt, []).append(
+                    {
+                        "repetition": repetition + 1,
+                        "loadavg": [round(x, 2) for x in os.getloadavg()],
+                        "file_mb": round(path.stat().st_size / 1e6, 1),
+                        "command_seconds": round(elapsed, 2),
+                        "startup_seconds": round(startup, 2),
+                        "products_per_second": round(args.products / elapsed),
+                        "products_per_second_after_startup": round(args.products / (elapsed - startup)),
+                        "cpu_seconds": round(cpu, 2),
+                        "cpu_us_per_product": round(cpu / args.products * 1e6, 1),
+                    }
+                )
         if args.phases:
             for fmt in formats:
                 number += 1
@@ -291,6 +294,11 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite,postgresql", help="sqlite, postgresql or both")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, interleaved; medians given")
     parser.add_argument("--phases", action="store_true", help="also take the PostgreSQL import apart")
+    parser.add_argument(
+        "--baseline-hub",
+        help="another checkout's `hub` command (say /work/main/.venv/bin/hub): its runs are interleaved "
+        "with these on the same files and reported as '<database> (baseline)'",
+    )
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     loadavg_at_start = [round(x, 2) for x in os.getloadavg()]
