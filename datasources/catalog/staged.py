@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from datasources.catalog.rows import ProductWrite
+from datasources.catalog.rows import PRODUCT_COLUMNS, ProductWrite
 
 # Names no table of the hub has: a temporary table would hide a permanent one of the same name.
 STAGED_PRODUCTS = "staged_products"
@@ -32,18 +32,7 @@ STAGED_ATTRIBUTES = "staged_product_attributes"
 STAGED_GROUP_MEMBERS = "staged_product_group_members"
 STAGED_IDS = "staged_product_ids"
 
-_PRODUCT_COLUMNS = (
-    "n",
-    "sku",
-    "name",
-    "description",
-    "status",
-    "category_id",
-    "search_text",
-    "prices_given",
-    "attributes_given",
-    "groups_given",
-)
+_PRODUCT_COLUMNS = ("n", *PRODUCT_COLUMNS, "prices_given", "attributes_given", "groups_given")
 
 # `n` numbers the import's products in the file's order: the children find their product by it.
 _STAGING_DDL = (
@@ -141,20 +130,8 @@ class StagedProducts:
         n = self._staged
         for row in rows:
             n += 1
-            products.append(
-                (
-                    n,
-                    row.sku,
-                    row.name,
-                    row.description,
-                    row.status,
-                    row.category_id,
-                    row.search_text,
-                    row.prices_minor is not None,
-                    row.attributes is not None,
-                    row.group_ids is not None,
-                )
-            )
+            given = (row.prices_minor is not None, row.attributes is not None, row.group_ids is not None)
+            products.append((n, *row.product_values(), *given))
             if row.prices_minor:
                 prices += [(n, currency, amount) for currency, amount in row.prices_minor.items()]
             if row.attributes:

@@ -19,7 +19,7 @@ from datasources.catalog.models import (
     ProductGroupMember,
     ProductPrice,
 )
-from datasources.catalog.rows import ProductWrite
+from datasources.catalog.rows import PRODUCT_COLUMNS, ProductWrite
 from datasources.catalog.search import SEARCH_WORDS_FUNCTION, search_words
 from datasources.catalog.staged import StagedProducts
 from datasources.loading import chunks
@@ -189,9 +189,8 @@ async def upsert_products(
 # the FTS5 trigger flushes the search index at the end of every statement, which made row-by-row
 # inserts cost ~130 µs a product. Children go straight to the driver's executemany (no per-row
 # parameter processing). Chunks stay under the bound-parameter limit (999 before SQLite 3.32, 32766 since).
-_SQLITE_PRODUCT_COLUMNS = ("sku", "name", "description", "status", "category_id", "search_text")
 _SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-_SQLITE_ROWS_PER_INSERT = _SQLITE_MAX_PARAMETERS // len(_SQLITE_PRODUCT_COLUMNS)
+_SQLITE_ROWS_PER_INSERT = _SQLITE_MAX_PARAMETERS // len(PRODUCT_COLUMNS)
 
 
 async def _product_ids_by_sku_sqlite(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
@@ -208,19 +207,12 @@ async def _product_ids_by_sku_sqlite(session: AsyncSession, skus: Sequence[str])
 async def _insert_products_sqlite(session: AsyncSession, rows: Sequence[ProductWrite]) -> dict[str, int]:
     connection = await session.connection()
     ids: dict[str, int] = {}
-    columns = ", ".join(_SQLITE_PRODUCT_COLUMNS)
+    columns = ", ".join(PRODUCT_COLUMNS)
     for part in chunks(list(rows), _SQLITE_ROWS_PER_INSERT):
         placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)"] * len(part))
         params: list[object] = []
         for row in part:
-            params += (
-                row.sku,
-                row.name,
-                row.description,
-                row.status,
-                row.category_id,
-                row.search_text,
-            )
+            params += row.product_values()
         result = await connection.exec_driver_sql(
             f"INSERT INTO products ({columns}, updated_at) VALUES {placeholders} RETURNING id, sku",
             tuple(params),
