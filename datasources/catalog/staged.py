@@ -20,10 +20,14 @@ DROP`), so a rolled-back import leaves nothing behind, and they are private to i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datasources.catalog.rows import PRODUCT_COLUMNS, ProductWrite
+
+if TYPE_CHECKING:
+    import asyncpg
 
 # Names no table of the hub has: a temporary table would hide a permanent one of the same name.
 STAGED_PRODUCTS = "staged_products"
@@ -157,7 +161,7 @@ class StagedProducts:
         for statement in UPSERT_STATEMENTS.values():
             await connection.exec_driver_sql(statement)
 
-    async def _driver_connection(self):  # type: ignore[no-untyped-def]
+    async def _driver_connection(self) -> asyncpg.Connection:
         """asyncpg's own connection, inside the session's transaction."""
         raw = await (await self._session.connection()).get_raw_connection()
         return raw.driver_connection
