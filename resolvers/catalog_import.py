@@ -130,7 +130,9 @@ async def import_products(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ImportReport:
-    """Import in batches inside one transaction: all or nothing unless `skip_invalid`.
+    """Import in batches inside one transaction: all or nothing unless `skip_invalid`. How the
+    batches are written (as they come, or staged and written at the end) is the database's
+    (`writes.product_import`).
 
     Raises `UnreadableFile` (nothing written) when the file cannot be read further (not UTF-8,
     not CSV), and `ReaderFailed` when the reader process stops early.
@@ -144,23 +146,25 @@ async def import_products(
         category_ids = await writes.all_ids_by_code(session, Category)
         group_ids = await writes.all_ids_by_code(session, ProductGroup)
         currencies = list((await hub_policy_for_update(session)).currencies)
-        async with writes.search_indexed_per_batch(session) as index_search:
+        async with writes.product_import(session) as products:
             request = ReadRequest(
                 path=path.absolute(),  # noqa: ASYNC240 (reads only the working directory)
                 batch_size=batch_size,
                 category_ids=category_ids,
                 group_ids=group_ids,
                 currencies=currencies,
-                search_words=index_search,
+                search_words=products.search_words,
             )
             async with reader_process(request) as batches:
                 with cyclic_gc_paused():
                     async for batch in batches:
                         report.rejected.extend(batch.rejected)
                         if batch.writes and (skip_invalid or not report.rejected):
-                            await writes.upsert_products(session, batch.writes, index_search=index_search)
+                            await products.add(batch.writes)
                             report.imported += len(batch.writes)
                         progress(batch.lines)
+            if skip_invalid or not report.rejected:
+                await products.write()
         if report.rejected and not skip_invalid:
             await session.rollback()
             report.imported = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PRODUCT_STATUSES = ("ACTIVE", "DRAFT", "DISCONTINUED")
+PRODUCT_COLUMNS = ("sku", "name", "description", "status", "category_id", "search_text")
+"""The columns of `products` a write sets, in the order of `ProductWrite.product_values`."""
 
 
 @dataclass
@@ -28,6 +30,10 @@ class ProductWrite:
 
     def __post_init__(self) -> None:
         self.search_text = search_text_of(self.sku, self.name, self.description)
+
+    def product_values(self) -> tuple[str, str, str | None, str, int | None, str]:
+        """The row's values of PRODUCT_COLUMNS, for the bulk writers' multi-row statements and COPY."""
+        return (self.sku, self.name, self.description, self.status, self.category_id, self.search_text)
 
 
 def search_text_of(sku: str, name: str, description: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +19,9 @@ from datasources.catalog.models import (
     ProductGroupMember,
     ProductPrice,
 )
-from datasources.catalog.rows import ProductWrite
+from datasources.catalog.rows import PRODUCT_COLUMNS, ProductWrite
 from datasources.catalog.search import SEARCH_WORDS_FUNCTION, search_words
+from datasources.catalog.staged import StagedProducts
 from datasources.loading import chunks
 
 SQLITE_ROW_SEARCH_TRIGGERS = ("products_search_ai", "products_search_au")
@@ -72,6 +74,52 @@ async def search_indexed_per_batch(session: AsyncSession) -> AsyncIterator[bool]
         if session.in_transaction():
             for statement in SQLITE_SEARCH_DDL:
                 await connection.exec_driver_sql(statement)
+
+
+class ProductImport(Protocol):
+    """How `hub catalog import` writes: `add` each batch of checked products, then `write` once."""
+
+    search_words: bool
+    """Whether the reader must fill in each row's search-index words (the writer indexes them)."""
+
+    async def add(self, rows: Sequence[ProductWrite]) -> None: ...
+
+    async def write(self) -> None: ...
+
+
+@asynccontextmanager
+async def product_import(session: AsyncSession) -> AsyncIterator[ProductImport]:
+    """The one place the import's way of writing is chosen, by the database, inside the caller's
+    transaction: on PostgreSQL COPY into staging tables and set-based upserts at the end
+    (`datasources.catalog.staged`); elsewhere (SQLite) `upsert_products` batch by batch, the
+    search index built once per batch (`search_indexed_per_batch`)."""
+    if session.bind.dialect.name == "postgresql":
+        staged = StagedProducts(session)
+        await staged.open()
+        yield _Staged(staged)
+        return
+    async with search_indexed_per_batch(session) as index_search:
+        yield _UpsertedPerBatch(session, index_search)
+
+
+class _Staged:
+    search_words = False  # a generated column: PostgreSQL derives them
+
+    def __init__(self, staged: StagedProducts) -> None:
+        self.add = staged.add
+        self.write = staged.write
+
+
+class _UpsertedPerBatch:
+    def __init__(self, session: AsyncSession, index_search: bool) -> None:
+        self._session = session
+        self.search_words = index_search
+
+    async def add(self, rows: Sequence[ProductWrite]) -> None:
+        await upsert_products(self._session, rows, index_search=self.search_words)
+
+    async def write(self) -> None:
+        """Every batch is written as it comes."""
 
 
 async def _unindex_search(session: AsyncSession, product_ids: Sequence[int]) -> None:
@@ -141,9 +189,8 @@ async def upsert_products(
 # the FTS5 trigger flushes the search index at the end of every statement, which made row-by-row
 # inserts cost ~130 µs a product. Children go straight to the driver's executemany (no per-row
 # parameter processing). Chunks stay under the bound-parameter limit (999 before SQLite 3.32, 32766 since).
-_SQLITE_PRODUCT_COLUMNS = ("sku", "name", "description", "status", "category_id", "search_text")
 _SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-_SQLITE_ROWS_PER_INSERT = _SQLITE_MAX_PARAMETERS // len(_SQLITE_PRODUCT_COLUMNS)
+_SQLITE_ROWS_PER_INSERT = _SQLITE_MAX_PARAMETERS // len(PRODUCT_COLUMNS)
 
 
 async def _product_ids_by_sku_sqlite(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
@@ -160,19 +207,12 @@ async def _product_ids_by_sku_sqlite(session: AsyncSession, skus: Sequence[str])
 async def _insert_products_sqlite(session: AsyncSession, rows: Sequence[ProductWrite]) -> dict[str, int]:
     connection = await session.connection()
     ids: dict[str, int] = {}
-    columns = ", ".join(_SQLITE_PRODUCT_COLUMNS)
+    columns = ", ".join(PRODUCT_COLUMNS)
     for part in chunks(list(rows), _SQLITE_ROWS_PER_INSERT):
         placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)"] * len(part))
         params: list[object] = []
         for row in part:
-            params += (
-                row.sku,
-                row.name,
-                row.description,
-                row.status,
-                row.category_id,
-                row.search_text,
-            )
+            params += row.product_values()
         result = await connection.exec_driver_sql(
             f"INSERT INTO products ({columns}, updated_at) VALUES {placeholders} RETURNING id, sku",
             tuple(params),
