@@ -458,7 +458,7 @@ class NoResponseCache:
 
     store = None
 
-    def open(self, _engine: AsyncEngine) -> None:
+    def open(self, _engine: AsyncEngine, _redis: Redis | None) -> None:
         pass
 
     async def close(self) -> None:
