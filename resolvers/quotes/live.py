@@ -19,7 +19,7 @@ MAX_DISTRIBUTOR_CODES = 50
 
 @dataclass(frozen=True)
 class LiveOffer:
-    distributor_id: int
+    distributor: Distributor
     sku: str
     quantity: int
     currency: str
@@ -67,36 +67,58 @@ async def askable_live_distributors(
     return live
 
 
+@dataclass(frozen=True)
+class LiveQuoteArguments:
+    """The arguments of one `liveQuotes` selection: what is asked for, whatever the SKU."""
+
+    quantity: int
+    currency: str | None = None
+    distributor_codes: tuple[str, ...] | None = None
+
+
+Answer = tuple[list[LiveOffer], list[DistributorFailure]]
+"""A SKU's offers, and one failure per distributor that gave none."""
+
+
 async def live_offers(
     loaders: QuoteLoaders,
     viewer: Viewer,
     policy: HubPolicy,
+    skus: Sequence[str],
+    arguments: LiveQuoteArguments,
     *,
-    sku: str,
-    quantity: int,
-    currency: str | None,
-    distributor_codes: Sequence[str] | None,
     reseller_code: str | None,
-) -> tuple[list[LiveOffer], list[DistributorFailure]]:
-    """Every askable distributor's offer on one (SKU, quantity), and one failure per distributor that gave none.
+) -> dict[str, Answer]:
+    """Every askable distributor's offer on each (SKU, quantity), and one failure per distributor that gave none.
 
-    Distributor codes the viewer may not ask are left out, as a storefront asks by name.
+    All SKUs' keys go to the offers loader at once, so a page of products is
+    one call per distributor. Distributor codes the viewer may not ask are left
+    out, as a storefront asks by name.
     """
-    if quantity < 1:
+    if arguments.quantity < 1:
         raise bad_input("`quantity` must be at least 1.")
-    if distributor_codes is not None:
-        check_list_size(distributor_codes, "distributorCodes", MAX_DISTRIBUTOR_CODES)
-    wanted_currency = check_currency(currency, policy)
-    distributors = await askable_live_distributors(loaders, viewer, distributor_codes)
-    keys = [OfferKey(d.id, sku, quantity, wanted_currency, reseller_code) for d in distributors]
-    outcomes: list[Outcome] = await loaders.offers.load_many(keys)
-    offers: list[LiveOffer] = []
-    failures: list[DistributorFailure] = []
-    for distributor, outcome in zip(distributors, outcomes, strict=True):
-        if outcome.line is not None:
-            offers.append(
-                LiveOffer(distributor.id, sku, quantity, wanted_currency, outcome.line, outcome.valid_until)
-            )
-        else:
-            failures.append(DistributorFailure(distributor.code, outcome.failure or "gave no answer"))
-    return offers, failures
+    if arguments.distributor_codes is not None:
+        check_list_size(arguments.distributor_codes, "distributorCodes", MAX_DISTRIBUTOR_CODES)
+    wanted_currency = check_currency(arguments.currency, policy)
+    distributors = await askable_live_distributors(loaders, viewer, arguments.distributor_codes)
+    quantity = arguments.quantity
+    keys = [
+        OfferKey(d.id, sku, quantity, wanted_currency, reseller_code) for sku in skus for d in distributors
+    ]
+    outcomes: list[Outcome] = await loaders.offers.load_many(keys) if keys else []
+    answers: dict[str, Answer] = {}
+    position = 0
+    for sku in skus:
+        offers: list[LiveOffer] = []
+        failures: list[DistributorFailure] = []
+        for distributor in distributors:
+            outcome = outcomes[position]
+            position += 1
+            if outcome.line is not None:
+                offers.append(
+                    LiveOffer(distributor, sku, quantity, wanted_currency, outcome.line, outcome.valid_until)
+                )
+            else:
+                failures.append(DistributorFailure(distributor.code, outcome.failure or "gave no answer"))
+        answers[sku] = (offers, failures)
+    return answers
