@@ -192,14 +192,13 @@ class ProductConnection:
     async def load(
         cls, info: Info, query: ProductQuery, first: int | None, after: str | None
     ) -> ProductConnection:
-        db = info.context.db
-        page: Page[models.Product] = await catalog.products_page(db, query, first, after)
-        if page.items:
-            from hub_graphql.types.quotes import (
-                look_ahead_live_quotes,
-            )  # the quotes types build on this module
+        from hub_graphql.types.quotes import look_ahead_live_quotes  # the quotes types build on this one
 
-            look_ahead_live_quotes(info, [p.sku for p in page.items])
+        db = info.context.db
+        live_quotes = look_ahead_live_quotes(info)
+        page: Page[models.Product] = await catalog.products_page(db, query, first, after)
+        if live_quotes is not None and page.items:
+            live_quotes.ask([p.sku for p in page.items])
         return cls(
             edges=[
                 ProductEdge(cursor=c, node=Product.of(p))

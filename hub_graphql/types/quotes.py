@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from graphql import (
@@ -49,6 +50,8 @@ from resolvers.quotes import comparison, live, reads, workflow
 
 if TYPE_CHECKING:
     from hub_graphql.context import Context
+
+T = TypeVar("T")
 
 
 @strawberry.enum
@@ -141,9 +144,7 @@ def _live_quotes(answers: dict[str, live.Answer]) -> LiveAnswers:
     return built
 
 
-async def _ask_live(
-    context: Context, skus: list[str], arguments: live.LiveQuoteArguments, *, ahead: bool
-) -> LiveAnswers:
+async def _plan(context: Context, arguments: live.LiveQuoteArguments, *, ahead: bool) -> live.LivePlan:
     viewer = await context.viewer()
     if ahead:
         # Started before the field's own guard ran: the same access rule, or no call at all.
@@ -154,10 +155,37 @@ async def _ask_live(
     if viewer.reseller_id is not None and not viewer.is_staff:
         reseller = await context.loaders.partners.reseller_by_id.load(viewer.reseller_id)
         reseller_code = reseller.code if reseller else None
-    answers = await live.live_offers(
-        context.loaders.quotes, viewer, await context.policy(), skus, arguments, reseller_code=reseller_code
+    return await live.live_plan(
+        context.loaders.quotes, viewer, await context.policy(), arguments, reseller_code=reseller_code
     )
-    return _live_quotes(answers)
+
+
+async def _answers(context: Context, plan: asyncio.Task[live.LivePlan], skus: list[str]) -> LiveAnswers:
+    return _live_quotes(await live.live_offers(context.loaders.quotes, await plan, skus))
+
+
+def _started(context: Context, key: Hashable, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_seen)
+    context.started_ahead[key] = task
+    return task
+
+
+def _seen(task: asyncio.Task[Any]) -> None:
+    # A look-ahead's failure matters only to the fields that read it (they raise it again); when none
+    # does (the guard refused them), asyncio must not log it as an exception nobody retrieved.
+    if not task.cancelled():
+        task.exception()
+
+
+def _planned(
+    context: Context, arguments: live.LiveQuoteArguments, *, ahead: bool
+) -> asyncio.Task[live.LivePlan]:
+    """The plan of these arguments, started once per request."""
+    task = context.started_ahead.get((LIVE_QUOTES, arguments))
+    if task is None:
+        task = _started(context, (LIVE_QUOTES, arguments), _plan(context, arguments, ahead=ahead))
+    return task
 
 
 def _start_live_quotes(
@@ -168,9 +196,9 @@ def _start_live_quotes(
     The one place the hub starts asking for live quotes, whether the field itself or the
     look-ahead from its product page got there first.
     """
-    task = asyncio.ensure_future(_ask_live(context, skus, arguments, ahead=ahead))
-    task.add_done_callback(_seen)
-    context.started_ahead.update(((LIVE_QUOTES, sku, arguments), task) for sku in skus)
+    plan = _planned(context, arguments, ahead=ahead)
+    task = _started(context, (LIVE_QUOTES, skus[0], arguments), _answers(context, plan, skus))
+    context.started_ahead.update(((LIVE_QUOTES, sku, arguments), task) for sku in skus[1:])
     return task
 
 
@@ -271,32 +299,43 @@ def _meets(schema: GraphQLSchema, condition: str, object_type: GraphQLObjectType
     )
 
 
-def _seen(task: asyncio.Task[LiveAnswers]) -> None:
-    # A look-ahead's failure matters only to the fields that read it (they raise it again); when none
-    # does (the guard refused them), asyncio must not log it as an exception nobody retrieved.
-    if not task.cancelled():
-        task.exception()
+@dataclass
+class LiveQuotesAhead:
+    """The `liveQuotes` selections under a product page, planned already; `ask` once the page is read."""
+
+    context: Context
+    selections: list[live.LiveQuoteArguments]
+
+    def ask(self, skus: list[str]) -> None:
+        """Start asking for these products' live quotes, but for those already started."""
+        started = self.context.started_ahead
+        for arguments in self.selections:
+            wanted = [sku for sku in skus if (LIVE_QUOTES, sku, arguments) not in started]
+            if wanted:
+                _start_live_quotes(self.context, wanted, arguments, ahead=True)
 
 
-def look_ahead_live_quotes(info: Info, skus: list[str]) -> None:
-    """Start asking for a page's live quotes as soon as its SKUs are known, if the operation reads them.
+def look_ahead_live_quotes(info: Info) -> LiveQuotesAhead | None:
+    """Whether this product page's nodes read `liveQuotes`: if so, start planning them now.
 
-    Called by the product page's resolver with the page's SKUs: when the page's
-    selection holds `edges { node { liveQuotes(…) } }` (through fragments, and
-    as @skip and @include say), the fan-out starts now, while graphql-core walks
-    the page's other fields, rather than once every product's `liveQuotes`
-    resolver has run. The fields then read what was started, so each
-    distributor still gets one call. Nothing is started for a viewer the
-    field's access rule refuses, nor for a field with a rate limit (it must
-    be admitted field by field).
+    Called by the product page's resolver before it reads the page, which then
+    gives the page's SKUs to `LiveQuotesAhead.ask`. With the selection's
+    distributors and endpoints loaded meanwhile, the calls go out as soon as
+    the SKUs are known, while graphql-core walks the page's other fields,
+    rather than once every product's `liveQuotes` resolver has run. The fields
+    then read what was started, so each distributor still gets one call per
+    operation. Nothing is asked for a viewer the field's access rule refuses,
+    nor when the field has a rate limit (it must be admitted field by field).
     """
     context = info.context
     if context.resources.rate_limits.rule_for(LIVE_QUOTES) is not None:
-        return
-    for arguments in live_quote_selections(info):
-        wanted = [sku for sku in skus if (LIVE_QUOTES, sku, arguments) not in context.started_ahead]
-        if wanted:
-            _start_live_quotes(context, wanted, arguments, ahead=True)
+        return None
+    selections = live_quote_selections(info)
+    if not selections:
+        return None
+    for arguments in selections:
+        _planned(context, arguments, ahead=True)
+    return LiveQuotesAhead(context, selections)
 
 
 async def live_quotes_of(info: Info, sku: str, arguments: live.LiveQuoteArguments) -> list[LiveQuote]:

@@ -80,20 +80,29 @@ Answer = tuple[list[LiveOffer], list[DistributorFailure]]
 """A SKU's offers, and one failure per distributor that gave none."""
 
 
-async def live_offers(
+@dataclass(frozen=True)
+class LivePlan:
+    """Whom to ask, for what: everything of a `liveQuotes` selection but its SKUs."""
+
+    distributors: list[Distributor]
+    quantity: int
+    currency: str
+    reseller_code: str | None
+
+
+async def live_plan(
     loaders: QuoteLoaders,
     viewer: Viewer,
     policy: HubPolicy,
-    skus: Sequence[str],
     arguments: LiveQuoteArguments,
     *,
     reseller_code: str | None,
-) -> dict[str, Answer]:
-    """Every askable distributor's offer on each (SKU, quantity), and one failure per distributor that gave none.
+) -> LivePlan:
+    """Check the arguments, choose the distributors, and have the fan-out's endpoints and settings loaded.
 
-    All SKUs' keys go to the offers loader at once, so a page of products is
-    one call per distributor. Distributor codes the viewer may not ask are left
-    out, as a storefront asks by name.
+    Distributor codes the viewer may not ask are left out, as a storefront asks
+    by name. With the endpoints loaded here, the calls go out as soon as the
+    SKUs are known.
     """
     if arguments.quantity < 1:
         raise bad_input("`quantity` must be at least 1.")
@@ -101,10 +110,19 @@ async def live_offers(
         check_list_size(arguments.distributor_codes, "distributorCodes", MAX_DISTRIBUTOR_CODES)
     wanted_currency = check_currency(arguments.currency, policy)
     distributors = await askable_live_distributors(loaders, viewer, arguments.distributor_codes)
-    quantity = arguments.quantity
-    keys = [
-        OfferKey(d.id, sku, quantity, wanted_currency, reseller_code) for sku in skus for d in distributors
-    ]
+    if distributors:
+        await loaders.ready_to_fan_out([d.id for d in distributors])
+    return LivePlan(distributors, arguments.quantity, wanted_currency, reseller_code)
+
+
+async def live_offers(loaders: QuoteLoaders, plan: LivePlan, skus: Sequence[str]) -> dict[str, Answer]:
+    """Every planned distributor's offer on each (SKU, quantity), and one failure per distributor that gave none.
+
+    All SKUs' keys go to the offers loader at once, so a page of products is
+    one call per distributor.
+    """
+    distributors, quantity, currency = plan.distributors, plan.quantity, plan.currency
+    keys = [OfferKey(d.id, sku, quantity, currency, plan.reseller_code) for sku in skus for d in distributors]
     outcomes: list[Outcome] = await loaders.offers.load_many(keys) if keys else []
     answers: dict[str, Answer] = {}
     position = 0
@@ -116,7 +134,7 @@ async def live_offers(
             position += 1
             if outcome.line is not None:
                 offers.append(
-                    LiveOffer(distributor, sku, quantity, wanted_currency, outcome.line, outcome.valid_until)
+                    LiveOffer(distributor, sku, quantity, currency, outcome.line, outcome.valid_until)
                 )
             else:
                 failures.append(DistributorFailure(distributor.code, outcome.failure or "gave no answer"))
