@@ -198,7 +198,7 @@ class ProductConnection:
         live_quotes = look_ahead_live_quotes(info)
         page: Page[models.Product] = await catalog.products_page(db, query, first, after)
         if live_quotes is not None and page.items:
-            live_quotes.ask([p.sku for p in page.items])
+            await live_quotes.ask([p.sku for p in page.items])
         return cls(
             edges=[
                 ProductEdge(cursor=c, node=Product.of(p))

@@ -164,6 +164,10 @@ async def _answers(context: Context, plan: asyncio.Task[live.LivePlan], skus: li
     return _live_quotes(await live.live_offers(context.loaders.quotes, await plan, skus))
 
 
+async def _answers_of(offers: Awaitable[dict[str, live.Answer]]) -> LiveAnswers:
+    return _live_quotes(await offers)
+
+
 def _started(context: Context, key: Hashable, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     task = asyncio.ensure_future(work)
     task.add_done_callback(_seen)
@@ -194,10 +198,15 @@ def _start_live_quotes(
     """One task asking for these SKUs at once, remembered per (SKU, arguments) for the fields that read them.
 
     The one place the hub starts asking for live quotes, whether the field itself or the
-    look-ahead from its product page got there first.
+    look-ahead from its product page got there first. When the plan is ready, the offers'
+    keys are queued before this returns.
     """
     plan = _planned(context, arguments, ahead=ahead)
-    task = _started(context, (LIVE_QUOTES, skus[0], arguments), _answers(context, plan, skus))
+    if plan.done() and not plan.cancelled() and plan.exception() is None:
+        work = _answers_of(live.live_offers(context.loaders.quotes, plan.result(), skus))
+    else:
+        work = _answers(context, plan, skus)
+    task = _started(context, (LIVE_QUOTES, skus[0], arguments), work)
     context.started_ahead.update(((LIVE_QUOTES, sku, arguments), task) for sku in skus[1:])
     return task
 
@@ -306,13 +315,23 @@ class LiveQuotesAhead:
     context: Context
     selections: list[live.LiveQuoteArguments]
 
-    def ask(self, skus: list[str]) -> None:
-        """Start asking for these products' live quotes, but for those already started."""
-        started = self.context.started_ahead
+    async def ask(self, skus: list[str]) -> None:
+        """Start asking for these products' live quotes (but those already started), in one batch.
+
+        Returns once the plans are ready and the offers' batch is started, so that
+        the batch's first step (the fan-out) comes before graphql-core walks the
+        page: the walk and the products' own resolvers then overlap the
+        distributors' latency instead of coming before the calls.
+        """
+        context = self.context
+        plans = [_planned(context, arguments, ahead=True) for arguments in self.selections]
+        await asyncio.wait(plans)
+        started = context.started_ahead
         for arguments in self.selections:
             wanted = [sku for sku in skus if (LIVE_QUOTES, sku, arguments) not in started]
             if wanted:
-                _start_live_quotes(self.context, wanted, arguments, ahead=True)
+                _start_live_quotes(context, wanted, arguments, ahead=True)
+        context.loaders.quotes.offers.dispatch()
 
 
 def look_ahead_live_quotes(info: Info) -> LiveQuotesAhead | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -115,15 +115,23 @@ async def live_plan(
     return LivePlan(distributors, arguments.quantity, wanted_currency, reseller_code)
 
 
-async def live_offers(loaders: QuoteLoaders, plan: LivePlan, skus: Sequence[str]) -> dict[str, Answer]:
+def live_offers(loaders: QuoteLoaders, plan: LivePlan, skus: Sequence[str]) -> Awaitable[dict[str, Answer]]:
     """Every planned distributor's offer on each (SKU, quantity), and one failure per distributor that gave none.
 
-    All SKUs' keys go to the offers loader at once, so a page of products is
-    one call per distributor.
+    The keys are queued in the offers loader before this returns, all SKUs at
+    once, so a page of products is one call per distributor, and the caller may
+    send the batch at once (`loaders.offers.dispatch()`).
     """
     distributors, quantity, currency = plan.distributors, plan.quantity, plan.currency
     keys = [OfferKey(d.id, sku, quantity, currency, plan.reseller_code) for sku in skus for d in distributors]
-    outcomes: list[Outcome] = await loaders.offers.load_many(keys) if keys else []
+    return _answers(plan, skus, loaders.offers.load_many(keys) if keys else None)
+
+
+async def _answers(
+    plan: LivePlan, skus: Sequence[str], loading: Awaitable[list[Outcome]] | None
+) -> dict[str, Answer]:
+    outcomes = await loading if loading is not None else []
+    distributors, quantity, currency = plan.distributors, plan.quantity, plan.currency
     answers: dict[str, Answer] = {}
     position = 0
     for sku in skus:
