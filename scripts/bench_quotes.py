@@ -120,7 +120,7 @@ def start_distributors(folder: Path) -> dict[str, tuple[subprocess.Popen[bytes],
         )
         started[code] = (process, f"http://127.0.0.1:{port}")
     for code, (process, url) in started.items():
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # six processes starting at once take long on a loaded machine
         while True:
             try:
                 if httpx.get(f"{url}/health").status_code == 200:
