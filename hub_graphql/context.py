@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Hashable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -72,6 +73,9 @@ class Context:
     response: Any = None
     partial_errors: list[GraphQLError] = field(default_factory=list)
     """Errors that accompany data (the partial-result convention): appended to the response's errors."""
+    started_ahead: dict[Hashable, asyncio.Task[Any]] = field(default_factory=dict)
+    """Work a resolver started for fields further down, by what it answers (hub_graphql/types/quotes.py's
+    look-ahead from a product page to its live quotes); cancelled when the request ends."""
     # Memoised as tasks: sibling resolvers ask concurrently, and must share one lookup.
     _viewer: asyncio.Future[Viewer | None] | None = field(default=None, init=False)
     _policy: asyncio.Future[HubPolicy] | None = field(default=None, init=False)
@@ -116,15 +120,24 @@ class Context:
     def after_write(self) -> None:
         """Forget what this request read before a mutation wrote."""
         self.loaders.clear_all()
+        self._cancel_started_ahead()
         self._policy = None
         self._viewer = None
 
     async def close(self) -> None:
+        self._cancel_started_ahead()
         await self.db.close()
 
     async def stop(self) -> None:
         """The request ran past its time limit: stop its database work, roll it back and close."""
+        self._cancel_started_ahead()
         await self.db.stop()
+
+    def _cancel_started_ahead(self) -> None:
+        """What was started for fields that were never read (their parent failed) is no longer wanted."""
+        for task in self.started_ahead.values():
+            task.cancel()
+        self.started_ahead.clear()
 
 
 def bearer_token(connection: HTTPConnection | None) -> str | None:

@@ -93,7 +93,7 @@ def write_price_list(path: Path, code: str) -> None:
                 )
 
 
-def start_distributors(folder: Path, ready_s: float = 30) -> dict[str, tuple[subprocess.Popen[bytes], str]]:
+def start_distributors(folder: Path, ready_s: float = 120) -> dict[str, tuple[subprocess.Popen[bytes], str]]:
     started = {}
     for code in [*FAST, LATE]:
         prices = folder / f"{code}.csv"

@@ -8,12 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
+from sqlalchemy import event
+
 from datasources.quotes.state import quote_state
 from hub_graphql.sample_distributor import PriceList
 from hub_graphql.settings import Settings
 from resolvers.samples.quotes import write_price_list
 from tests.harness import Hub, codes_of, open_hub
 from tests.quote_data import (
+    GROUP,
     expected_unit_price,
     make_catalog,
     make_distributor,
@@ -307,3 +311,134 @@ def test_the_sample_price_lists_are_what_the_reference_service_reads(tmp_path: P
         prices.rows[("JP-1", "JPY")].unit_price == prices.rows[("JP-1", "JPY")].unit_price.to_integral_value()
     )
     assert write_price_list("northwind", rows, tmp_path).read_text() == path.read_text()  # deterministic
+
+
+# ---------------------------------------------------------------- the look-ahead from a product page
+
+LIVE_PAGE_WITH_GROUPS = """
+query ($first: Int!) {
+  products(first: $first) {
+    edges { node { sku groups { code } liveQuotes(quantity: 2) { sku distributor { code } } } }
+  }
+}
+"""
+
+
+async def test_a_page_sends_its_calls_before_its_products_own_fields_read_the_database(
+    hub: Hub, faulty: Faulty
+) -> None:
+    # given two live distributors, and a log of the hub's outbound calls and SQL statements, in order
+    await make_catalog(hub, 20, group_size=5)
+    await set_policy(hub, timeout_ms=5000)
+    reseller_id, token = await _reseller_admin(hub)
+    for code in ("AHEAD-A", "AHEAD-B"):
+        await make_distributor(hub, code, faulty.endpoint("ok", code), resellers=(reseller_id,))
+    events: list[str] = []
+
+    async def outbound(request: httpx.Request) -> None:
+        events.append(f"call {request.url.path}")
+
+    def statement(_conn, _cursor, text: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        events.append(f"sql {text}")
+
+    hub.resources.http.event_hooks["request"].append(outbound)
+    event.listen(hub.resources.engine.sync_engine, "before_cursor_execute", statement)
+
+    # when a page reads, for each product, its groups (a loader's statement) and its live quotes
+    body = await hub.post(LIVE_PAGE_WITH_GROUPS, {"first": 20}, token=token)
+
+    # then every product has both offers and its groups
+    assert not body.get("errors"), body.get("errors")
+    nodes = [edge["node"] for edge in body["data"]["products"]["edges"]]
+    assert len(nodes) == 20
+    for node in nodes:
+        assert sorted(q["distributor"]["code"] for q in node["liveQuotes"]) == ["AHEAD-A", "AHEAD-B"]
+        assert {q["sku"] for q in node["liveQuotes"]} == {node["sku"]}
+    assert [n["groups"] for n in nodes[:6]] == [[{"code": GROUP}]] * 5 + [[]]
+    # and both calls left before the products' own fields ran their statement: the fan-out started
+    # from the page, not from the products' liveQuotes resolvers
+    calls = [i for i, e in enumerate(events) if e.startswith("call ")]
+    groups = [i for i, e in enumerate(events) if e.startswith("sql ") and "product_group_members" in e]
+    assert len(calls) == 2 and groups, events
+    assert max(calls) < min(groups), events
+    # and one call per distributor, with the page's every line
+    for code in ("AHEAD-A", "AHEAD-B"):
+        (call,) = faulty.distributors.calls_to(code)
+        assert sorted(line["sku"] for line in call.body["lines"]) == [sku(n) for n in range(20)]
+
+
+LIVE_PAGE_SHAPES = """
+query ($quantity: Int!, $yes: Boolean!, $codes: [String!]) {
+  products(first: 4) {
+    edges {
+      node {
+        ...Two
+        ... on Product { three: liveQuotes(quantity: $quantity, distributorCodes: $codes) { quantity } }
+        seven: liveQuotes(quantity: 7) @skip(if: $yes) { quantity }
+        eight: liveQuotes(quantity: 8) @include(if: false) { quantity }
+        again: liveQuotes(quantity: 2) @include(if: $yes) { quantity }
+      }
+    }
+  }
+}
+fragment Two on Node { ... on Product { two: liveQuotes(quantity: 2) { quantity } } }
+"""
+
+
+async def test_fragments_aliases_and_directives_ask_what_the_fields_read_in_one_call(
+    hub: Hub, faulty: Faulty
+) -> None:
+    await make_catalog(hub, 4)
+    await set_policy(hub, timeout_ms=5000)
+    reseller_id, token = await _reseller_admin(hub)
+    for code in ("SHAPE-A", "SHAPE-B"):
+        await make_distributor(hub, code, faulty.endpoint("ok", code), resellers=(reseller_id,))
+
+    body = await hub.post(
+        LIVE_PAGE_SHAPES, {"quantity": 3, "yes": True, "codes": ["SHAPE-A", "SHAPE-B"]}, token=token
+    )
+
+    assert not body.get("errors"), body.get("errors")
+    for edge in body["data"]["products"]["edges"]:
+        node = edge["node"]
+        assert sorted(node) == ["again", "three", "two"]
+        assert [q["quantity"] for q in node["two"]] == [2, 2] == [q["quantity"] for q in node["again"]]
+        assert [q["quantity"] for q in node["three"]] == [3, 3]
+    # one call per distributor, with the lines of the selections read (quantities 2 and 3), never 7 or 8
+    for code in ("SHAPE-A", "SHAPE-B"):
+        (call,) = faulty.distributors.calls_to(code)
+        asked = sorted((line["sku"], line["quantity"]) for line in call.body["lines"])
+        assert asked == sorted((sku(n), q) for n in range(4) for q in (2, 3))
+
+
+async def test_a_page_without_live_quotes_or_with_them_skipped_calls_no_distributor(
+    hub: Hub, faulty: Faulty
+) -> None:
+    await make_catalog(hub, 5)
+    reseller_id, token = await _reseller_admin(hub)
+    await make_distributor(hub, "QUIET", faulty.endpoint("ok", "QUIET"), resellers=(reseller_id,))
+    skipped = """
+    query ($no: Boolean!) {
+      products(first: 5) { edges { node { sku liveQuotes(quantity: 1) @include(if: $no) { sku } } } }
+    }
+    """
+
+    plain = await hub.query("{ products(first: 5) { edges { node { sku name } } } }", token=token)
+    without = await hub.query(skipped, {"no": False}, token=token)
+
+    assert len(plain["products"]["edges"]) == 5
+    assert [edge["node"] for edge in without["products"]["edges"]] == [{"sku": sku(n)} for n in range(5)]
+    assert faulty.distributors.calls_to("QUIET") == []
+
+
+async def test_a_viewer_the_field_refuses_makes_the_page_call_no_distributor(
+    hub: Hub, faulty: Faulty
+) -> None:
+    await make_catalog(hub, 3)
+    pending_id, pending_token = await _reseller_admin(hub, "PEND", status="PENDING")
+    await make_distributor(hub, "GUARDED", faulty.endpoint("ok", "GUARDED"), resellers=(pending_id,))
+
+    body = await hub.post(LIVE_PAGE, {"first": 3, "quantity": 1}, token=pending_token)
+
+    assert set(codes_of(body)) == {"FORBIDDEN"}
+    assert faulty.distributors.calls_to("GUARDED") == []

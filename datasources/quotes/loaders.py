@@ -11,6 +11,7 @@ from datasources.db import RequestDatabase
 from datasources.loading import Loader, many_per_key, one_per_key
 from datasources.partners.endpoints import EndpointPolicy
 from datasources.partners.queries import hub_policy
+from datasources.quotes.clients import Endpoint
 from datasources.quotes.fanout import FanOutSettings, OfferKey, Outcome, fan_out
 from datasources.quotes.models import (
     DistributorQuote,
@@ -33,8 +34,19 @@ class QuoteLoaders:
     distributor_ids_by_request_id: Loader
     askable_distributors_by_reseller_id: Loader
     """Key 0: the staff's view (every approved distributor)."""
+    live_endpoints_by_distributor_id: Loader
+    """The Endpoint of an APPROVED distributor with a live service, else None."""
+    fan_out_settings: Loader
+    """Key 0 (the one key): the deadline and cache time, from the hub policy."""
     offers: Loader
     """OfferKey -> Outcome: one quote call per distributor per batch."""
+
+    async def ready_to_fan_out(self, distributor_ids: list[int]) -> None:
+        """Load what a batch of offers from these distributors needs, so that its calls go out at once."""
+        endpoints = self.live_endpoints_by_distributor_id.load_many(distributor_ids)
+        settings = self.fan_out_settings.load(0)
+        await endpoints
+        await settings
 
     @classmethod
     def create(
@@ -84,15 +96,29 @@ class QuoteLoaders:
                 found[reseller_id].append(distributor)
             return [found[r] for r in reseller_ids]
 
-        async def offers(keys: list[OfferKey]) -> list[Outcome]:
+        async def endpoints_of(ids: list[int]) -> list[Endpoint | None]:
+            found = await live_endpoints(db, ids)
+            return [found.get(i) for i in ids]
+
+        async def settings_of(keys: list[int]) -> list[FanOutSettings]:
             policy = await hub_policy(db)
-            endpoints = await live_endpoints(db, sorted({k.distributor_id for k in keys}))
             settings = FanOutSettings(
                 deadline_s=policy.live_quote_timeout_ms / 1000,
                 cache_seconds=policy.live_quote_cache_seconds,
                 endpoint_policy=endpoint_policy,
             )
-            return await fan_out(keys, endpoints, http=http, state=state, settings=settings)
+            return [settings for _ in keys]
+
+        endpoints_by_id = Loader(batch_load_fn=endpoints_of)
+        fan_out_settings = Loader(batch_load_fn=settings_of)
+
+        async def offers(keys: list[OfferKey]) -> list[Outcome]:
+            # Both loaded already when the caller got ready (QuoteLoaders.ready_to_fan_out).
+            ids = sorted({k.distributor_id for k in keys})
+            endpoints = endpoints_by_id.load_many(ids)
+            settings = fan_out_settings.load(0)
+            found = {i: e for i, e in zip(ids, await endpoints, strict=True) if e is not None}
+            return await fan_out(keys, found, http=http, state=state, settings=await settings)
 
         target_pairs = many_per_key(targets_of, lambda row: row[0])
 
@@ -107,5 +133,7 @@ class QuoteLoaders:
             lines_by_quote_id=many_per_key(lines_of, lambda line: line.quote_id),
             distributor_ids_by_request_id=Loader(batch_load_fn=distributor_ids),
             askable_distributors_by_reseller_id=Loader(batch_load_fn=askable),
+            live_endpoints_by_distributor_id=endpoints_by_id,
+            fan_out_settings=fan_out_settings,
             offers=Loader(batch_load_fn=offers, max_batch_size=None),
         )

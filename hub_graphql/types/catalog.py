@@ -19,6 +19,7 @@ from hub_graphql.permissions import guarded
 from hub_graphql.types.common import Info, Money, Node, PageInfo, UserError, flat_input, global_id
 from resolvers import catalog
 from resolvers.errors import bad_input
+from resolvers.quotes.live import LiveQuoteArguments
 
 if TYPE_CHECKING:
     from hub_graphql.types.quotes import LiveQuote
@@ -167,7 +168,8 @@ class Product(Node):
     ) -> list[Annotated[LiveQuote, strawberry.lazy("hub_graphql.types.quotes")]]:
         from hub_graphql.types.quotes import live_quotes_of  # the quotes types build on this module
 
-        return await live_quotes_of(info, self.sku, quantity, currency, distributor_codes)
+        codes = None if distributor_codes is None else tuple(distributor_codes)
+        return await live_quotes_of(info, self.sku, LiveQuoteArguments(quantity, currency, codes))
 
 
 @strawberry.type
@@ -190,8 +192,13 @@ class ProductConnection:
     async def load(
         cls, info: Info, query: ProductQuery, first: int | None, after: str | None
     ) -> ProductConnection:
+        from hub_graphql.types.quotes import look_ahead_live_quotes  # the quotes types build on this one
+
         db = info.context.db
+        live_quotes = look_ahead_live_quotes(info)
         page: Page[models.Product] = await catalog.products_page(db, query, first, after)
+        if live_quotes is not None and page.items:
+            await live_quotes.ask([p.sku for p in page.items])
         return cls(
             edges=[
                 ProductEdge(cursor=c, node=Product.of(p))

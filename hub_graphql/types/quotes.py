@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    SelectionNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
 from datasources.db import UnitOfWork
 from datasources.quotes import models
@@ -26,8 +44,14 @@ from hub_graphql.types.common import (
 )
 from hub_graphql.types.partners import Distributor, Reseller
 from resolvers import catalog as catalog_resolvers
+from resolvers.access import check, rule_for
 from resolvers.errors import UserErrors, forbidden
 from resolvers.quotes import comparison, live, reads, workflow
+
+if TYPE_CHECKING:
+    from hub_graphql.context import Context
+
+T = TypeVar("T")
 
 
 @strawberry.enum
@@ -76,6 +100,8 @@ def _key_of(value: str, type_name: str) -> int | None:
 
 @strawberry.type(description="One distributor's live offer on a product, as its quote service gave it.")
 class LiveQuote:
+    # Plain attributes only, the distributor included: a page of 100 products brings 500 of these, and
+    # a field with a resolver of its own costs graphql-core a call (and here a loader round) per object.
     sku: str
     quantity: int
     unit_price: Money | None
@@ -83,50 +109,264 @@ class LiveQuote:
     available_quantity: int | None
     lead_time_days: int | None
     valid_until: datetime | None
-    distributor_id: strawberry.Private[int]
-
-    @strawberry.field
-    async def distributor(self, info: Info) -> Distributor:
-        return await _distributor(info, self.distributor_id)
-
-    @classmethod
-    def of(cls, offer: live.LiveOffer) -> LiveQuote:
-        return cls(
-            sku=offer.sku,
-            quantity=offer.quantity,
-            unit_price=_money(offer.line.unit_price_minor, offer.currency),
-            available=offer.line.available,
-            available_quantity=offer.line.available_quantity,
-            lead_time_days=offer.line.lead_time_days,
-            valid_until=offer.valid_until,
-            distributor_id=offer.distributor_id,
-        )
+    distributor: Distributor
 
 
-async def live_quotes_of(
-    info: Info, sku: str, quantity: int, currency: str | None, distributor_codes: list[str] | None
-) -> list[LiveQuote]:
-    """Product.liveQuotes: the offers that came; one DISTRIBUTOR_UNAVAILABLE error per distributor that failed."""
-    context = info.context
+LIVE_QUOTES = "Product.liveQuotes"
+"""The field's schema coordinate: its access rule and rate limit are looked up by it."""
+
+LiveAnswers = dict[str, tuple[list[LiveQuote], list[live.DistributorFailure]]]
+
+
+def _live_quotes(answers: dict[str, live.Answer]) -> LiveAnswers:
+    distributors: dict[int, Distributor] = {}
+    built: LiveAnswers = {}
+    for sku, (offers, failures) in answers.items():
+        quotes = []
+        for offer in offers:
+            distributor = distributors.get(offer.distributor.id)
+            if distributor is None:
+                distributor = distributors[offer.distributor.id] = Distributor.of(offer.distributor)
+            line = offer.line
+            quotes.append(
+                LiveQuote(
+                    sku=sku,
+                    quantity=offer.quantity,
+                    unit_price=_money(line.unit_price_minor, offer.currency),
+                    available=line.available,
+                    available_quantity=line.available_quantity,
+                    lead_time_days=line.lead_time_days,
+                    valid_until=offer.valid_until,
+                    distributor=distributor,
+                )
+            )
+        built[sku] = (quotes, failures)
+    return built
+
+
+async def _plan(context: Context, arguments: live.LiveQuoteArguments, *, ahead: bool) -> live.LivePlan:
     viewer = await context.viewer()
+    if ahead:
+        # Started before the field's own guard ran: the same access rule, or no call at all.
+        check(rule_for(LIVE_QUOTES), viewer, token_given=bool(context.token))
     if viewer is None:
         raise forbidden()
     reseller_code = None
     if viewer.reseller_id is not None and not viewer.is_staff:
         reseller = await context.loaders.partners.reseller_by_id.load(viewer.reseller_id)
         reseller_code = reseller.code if reseller else None
-    offers, failures = await live.live_offers(
-        context.loaders.quotes,
-        viewer,
-        await context.policy(),
-        sku=sku,
-        quantity=quantity,
-        currency=currency,
-        distributor_codes=distributor_codes,
-        reseller_code=reseller_code,
+    return await live.live_plan(
+        context.loaders.quotes, viewer, await context.policy(), arguments, reseller_code=reseller_code
     )
+
+
+async def _answers(context: Context, plan: asyncio.Task[live.LivePlan], skus: list[str]) -> LiveAnswers:
+    return _live_quotes(await live.live_offers(context.loaders.quotes, await plan, skus))
+
+
+async def _answers_of(offers: Awaitable[dict[str, live.Answer]]) -> LiveAnswers:
+    return _live_quotes(await offers)
+
+
+def _started(context: Context, key: Hashable, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_seen)
+    context.started_ahead[key] = task
+    return task
+
+
+def _seen(task: asyncio.Task[Any]) -> None:
+    # A look-ahead's failure matters only to the fields that read it (they raise it again); when none
+    # does (the guard refused them), asyncio must not log it as an exception nobody retrieved.
+    if not task.cancelled():
+        task.exception()
+
+
+def _planned(
+    context: Context, arguments: live.LiveQuoteArguments, *, ahead: bool
+) -> asyncio.Task[live.LivePlan]:
+    """The plan of these arguments, started once per request."""
+    task = context.started_ahead.get((LIVE_QUOTES, arguments))
+    if task is None:
+        task = _started(context, (LIVE_QUOTES, arguments), _plan(context, arguments, ahead=ahead))
+    return task
+
+
+def _start_live_quotes(
+    context: Context, skus: list[str], arguments: live.LiveQuoteArguments, *, ahead: bool
+) -> asyncio.Task[LiveAnswers]:
+    """One task asking for these SKUs at once, remembered per (SKU, arguments) for the fields that read them.
+
+    The one place the hub starts asking for live quotes, whether the field itself or the
+    look-ahead from its product page got there first. When the plan is ready, the offers'
+    keys are queued before this returns.
+    """
+    plan = _planned(context, arguments, ahead=ahead)
+    if plan.done() and not plan.cancelled() and plan.exception() is None:
+        work = _answers_of(live.live_offers(context.loaders.quotes, plan.result(), skus))
+    else:
+        work = _answers(context, plan, skus)
+    task = _started(context, (LIVE_QUOTES, skus[0], arguments), work)
+    context.started_ahead.update(((LIVE_QUOTES, sku, arguments), task) for sku in skus[1:])
+    return task
+
+
+PAGE_TO_LIVE_QUOTES = (("ProductConnection", "edges"), ("ProductEdge", "node"), ("Product", "liveQuotes"))
+"""From a product page (a ProductConnection) down to its products' liveQuotes."""
+
+
+class _NotForeseen(Exception):
+    """The document uses something the look-ahead does not read: leave it to the fields."""
+
+
+def live_quote_selections(info: Info) -> list[live.LiveQuoteArguments]:
+    """The arguments of every `liveQuotes` the operation selects under this product page's nodes.
+
+    Read from the document as graphql-core will execute it: fragments and inline
+    fragments whose type condition the object meets, @skip and @include applied,
+    variables and default values filled in.
+    """
+    raw = info._raw_info
+    schema, fragments = raw.schema, raw.fragments
+    # Strawberry hands resolvers the coerced values alone; graphql-core's readers take its container.
+    variables = VariableValues(sources={}, coerced=raw.variable_values)
+    nodes: list[FieldNode] = list(raw.field_nodes)
+    for type_name, field_name in PAGE_TO_LIVE_QUOTES:
+        object_type = schema.get_type(type_name)
+        assert isinstance(object_type, GraphQLObjectType)
+        found: list[FieldNode] = []
+        try:
+            for node in nodes:
+                if node.selection_set is not None:
+                    _collect(schema, fragments, variables, object_type, node.selection_set, field_name, found)
+        except _NotForeseen:
+            return []  # the fields will ask for themselves
+        nodes = found
+    product = schema.get_type("Product")
+    assert isinstance(product, GraphQLObjectType)
+    definition = product.fields["liveQuotes"]
+    selections: list[live.LiveQuoteArguments] = []
+    for node in nodes:
+        values = get_argument_values(definition, node, variables)
+        codes = values.get("distributorCodes")
+        arguments = live.LiveQuoteArguments(
+            quantity=values["quantity"],
+            currency=values.get("currency"),
+            distributor_codes=None if codes is None else tuple(codes),
+        )
+        if arguments not in selections:
+            selections.append(arguments)
+    return selections
+
+
+def _collect(
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    object_type: GraphQLObjectType,
+    selection_set: SelectionSetNode,
+    name: str,
+    found: list[FieldNode],
+) -> None:
+    """The fields called `name` in a selection set on `object_type`, as graphql-core's field collection finds them."""
+    for selection in selection_set.selections:
+        if not _included(selection, variables):
+            continue
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                found.append(selection)
+            continue
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is None:
+                continue
+            if getattr(selection, "arguments", None):
+                # Fragment arguments (experimental): their variables are not the operation's.
+                raise _NotForeseen
+            condition, inner = fragment.type_condition, fragment.selection_set
+        else:
+            assert isinstance(selection, InlineFragmentNode)
+            condition, inner = selection.type_condition, selection.selection_set
+        if condition is None or _meets(schema, condition.name.value, object_type):
+            _collect(schema, fragments, variables, object_type, inner, name, found)
+
+
+def _included(selection: SelectionNode, variables: VariableValues) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, selection, variables)
+    if skip and skip.get("if"):
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, selection, variables)
+    return not (include and not include.get("if"))
+
+
+def _meets(schema: GraphQLSchema, condition: str, object_type: GraphQLObjectType) -> bool:
+    wanted = schema.get_type(condition)
+    if wanted is object_type:
+        return True
+    return isinstance(wanted, GraphQLInterfaceType | GraphQLUnionType) and schema.is_sub_type(
+        wanted, object_type
+    )
+
+
+@dataclass
+class LiveQuotesAhead:
+    """The `liveQuotes` selections under a product page, planned already; `ask` once the page is read."""
+
+    context: Context
+    selections: list[live.LiveQuoteArguments]
+
+    async def ask(self, skus: list[str]) -> None:
+        """Start asking for these products' live quotes (but those already started), in one batch.
+
+        Returns once the plans are ready and the offers' batch is started, so that
+        the batch's first step (the fan-out) comes before graphql-core walks the
+        page: the walk and the products' own resolvers then overlap the
+        distributors' latency instead of coming before the calls.
+        """
+        context = self.context
+        plans = [_planned(context, arguments, ahead=True) for arguments in self.selections]
+        await asyncio.wait(plans)
+        started = context.started_ahead
+        for arguments in self.selections:
+            wanted = [sku for sku in skus if (LIVE_QUOTES, sku, arguments) not in started]
+            if wanted:
+                _start_live_quotes(context, wanted, arguments, ahead=True)
+        context.loaders.quotes.offers.dispatch()
+
+
+def look_ahead_live_quotes(info: Info) -> LiveQuotesAhead | None:
+    """Whether this product page's nodes read `liveQuotes`: if so, start planning them now.
+
+    Called by the product page's resolver before it reads the page, which then
+    gives the page's SKUs to `LiveQuotesAhead.ask`. With the selection's
+    distributors and endpoints loaded meanwhile, the calls go out as soon as
+    the SKUs are known, while graphql-core walks the page's other fields,
+    rather than once every product's `liveQuotes` resolver has run. The fields
+    then read what was started, so each distributor still gets one call per
+    operation. Nothing is asked for a viewer the field's access rule refuses,
+    nor when the field has a rate limit (it must be admitted field by field).
+    """
+    context = info.context
+    if context.resources.rate_limits.rule_for(LIVE_QUOTES) is not None:
+        return None
+    selections = live_quote_selections(info)
+    if not selections:
+        return None
+    for arguments in selections:
+        _planned(context, arguments, ahead=True)
+    return LiveQuotesAhead(context, selections)
+
+
+async def live_quotes_of(info: Info, sku: str, arguments: live.LiveQuoteArguments) -> list[LiveQuote]:
+    """Product.liveQuotes: the offers that came; one DISTRIBUTOR_UNAVAILABLE error per distributor that failed."""
+    context = info.context
+    task = context.started_ahead.get((LIVE_QUOTES, sku, arguments))
+    if task is None:
+        task = _start_live_quotes(context, [sku], arguments, ahead=False)
+    # Shielded: the task may serve other products' fields too.
+    quotes, failures = (await asyncio.shield(task))[sku]
     context.partial_errors.extend(failure.error() for failure in failures)
-    return [LiveQuote.of(offer) for offer in offers]
+    return quotes
 
 
 # ---------------------------------------------------------------- quote requests

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +19,7 @@ MAX_DISTRIBUTOR_CODES = 50
 
 @dataclass(frozen=True)
 class LiveOffer:
-    distributor_id: int
+    distributor: Distributor
     sku: str
     quantity: int
     currency: str
@@ -67,36 +67,84 @@ async def askable_live_distributors(
     return live
 
 
-async def live_offers(
+@dataclass(frozen=True)
+class LiveQuoteArguments:
+    """The arguments of one `liveQuotes` selection: what is asked for, whatever the SKU."""
+
+    quantity: int
+    currency: str | None = None
+    distributor_codes: tuple[str, ...] | None = None
+
+
+Answer = tuple[list[LiveOffer], list[DistributorFailure]]
+"""A SKU's offers, and one failure per distributor that gave none."""
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    """Whom to ask, for what: everything of a `liveQuotes` selection but its SKUs."""
+
+    distributors: list[Distributor]
+    quantity: int
+    currency: str
+    reseller_code: str | None
+
+
+async def live_plan(
     loaders: QuoteLoaders,
     viewer: Viewer,
     policy: HubPolicy,
+    arguments: LiveQuoteArguments,
     *,
-    sku: str,
-    quantity: int,
-    currency: str | None,
-    distributor_codes: Sequence[str] | None,
     reseller_code: str | None,
-) -> tuple[list[LiveOffer], list[DistributorFailure]]:
-    """Every askable distributor's offer on one (SKU, quantity), and one failure per distributor that gave none.
+) -> LivePlan:
+    """Check the arguments, choose the distributors, and have the fan-out's endpoints and settings loaded.
 
-    Distributor codes the viewer may not ask are left out, as a storefront asks by name.
+    Distributor codes the viewer may not ask are left out, as a storefront asks
+    by name. With the endpoints loaded here, the calls go out as soon as the
+    SKUs are known.
     """
-    if quantity < 1:
+    if arguments.quantity < 1:
         raise bad_input("`quantity` must be at least 1.")
-    if distributor_codes is not None:
-        check_list_size(distributor_codes, "distributorCodes", MAX_DISTRIBUTOR_CODES)
-    wanted_currency = check_currency(currency, policy)
-    distributors = await askable_live_distributors(loaders, viewer, distributor_codes)
-    keys = [OfferKey(d.id, sku, quantity, wanted_currency, reseller_code) for d in distributors]
-    outcomes: list[Outcome] = await loaders.offers.load_many(keys)
-    offers: list[LiveOffer] = []
-    failures: list[DistributorFailure] = []
-    for distributor, outcome in zip(distributors, outcomes, strict=True):
-        if outcome.line is not None:
-            offers.append(
-                LiveOffer(distributor.id, sku, quantity, wanted_currency, outcome.line, outcome.valid_until)
-            )
-        else:
-            failures.append(DistributorFailure(distributor.code, outcome.failure or "gave no answer"))
-    return offers, failures
+    if arguments.distributor_codes is not None:
+        check_list_size(arguments.distributor_codes, "distributorCodes", MAX_DISTRIBUTOR_CODES)
+    wanted_currency = check_currency(arguments.currency, policy)
+    distributors = await askable_live_distributors(loaders, viewer, arguments.distributor_codes)
+    if distributors:
+        await loaders.ready_to_fan_out([d.id for d in distributors])
+    return LivePlan(distributors, arguments.quantity, wanted_currency, reseller_code)
+
+
+def live_offers(loaders: QuoteLoaders, plan: LivePlan, skus: Sequence[str]) -> Awaitable[dict[str, Answer]]:
+    """Every planned distributor's offer on each (SKU, quantity), and one failure per distributor that gave none.
+
+    The keys are queued in the offers loader before this returns, all SKUs at
+    once, so a page of products is one call per distributor, and the caller may
+    send the batch at once (`loaders.offers.dispatch()`).
+    """
+    distributors, quantity, currency = plan.distributors, plan.quantity, plan.currency
+    keys = [OfferKey(d.id, sku, quantity, currency, plan.reseller_code) for sku in skus for d in distributors]
+    return _answers(plan, skus, loaders.offers.load_many(keys) if keys else None)
+
+
+async def _answers(
+    plan: LivePlan, skus: Sequence[str], loading: Awaitable[list[Outcome]] | None
+) -> dict[str, Answer]:
+    outcomes = await loading if loading is not None else []
+    distributors, quantity, currency = plan.distributors, plan.quantity, plan.currency
+    answers: dict[str, Answer] = {}
+    position = 0
+    for sku in skus:
+        offers: list[LiveOffer] = []
+        failures: list[DistributorFailure] = []
+        for distributor in distributors:
+            outcome = outcomes[position]
+            position += 1
+            if outcome.line is not None:
+                offers.append(
+                    LiveOffer(distributor, sku, quantity, currency, outcome.line, outcome.valid_until)
+                )
+            else:
+                failures.append(DistributorFailure(distributor.code, outcome.failure or "gave no answer"))
+        answers[sku] = (offers, failures)
+    return answers
