@@ -199,7 +199,8 @@ async def served_process(url: str) -> AsyncIterator[tuple[str, int]]:
     )
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(400):
+            # Up to 2 minutes: starting the hub (imports, schema) took 57 s at a load average of 11.
+            for _ in range(2400):
                 try:
                     if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
                         break
