@@ -308,9 +308,9 @@ async def check_generated(session: Any, tree: Tree, start: int, stop: int) -> No
     }
     prices: dict[int, dict[str, int]] = {}
     for row in await session.execute(
-        text("SELECT product_id, currency, amount_minor FROM product_prices WHERE product_id IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        ),
+        text(
+            "SELECT product_id, currency, amount_minor FROM product_prices WHERE product_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
         {"ids": [n + 1 for n in numbers]},
     ):
         prices.setdefault(row.product_id, {})[row.currency] = row.amount_minor
