@@ -47,6 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,10 +355,10 @@ async def load_stores(session: Any, tree: Tree, start: int, stop: int) -> None:
         if number % WHOLE_CATALOG_EVERY == WHOLE_CATALOG_EVERY - 1:
             # No inclusions: the whole catalog but 2 leaf categories and 300 SKUs (exclude mode only).
             tree.whole_catalog_stores.append((slug, tree.mids))
-            pool = [n for mid in tree.mids for n in tree.products_of_mid[mid]]
+            pool = range(sum(len(numbers) for numbers in tree.products_of_mid.values()))
         else:
             tree.stores.append((slug, mids))
-            pool = [n for mid in mids for n in tree.products_of_mid[mid]]
+            pool: Sequence[int] = [n for mid in mids for n in tree.products_of_mid[mid]]
             assortment += [
                 {"store_id": store_id, "mode": "INCLUDE", "scope": "CATEGORY", "target_id": m} for m in mids
             ]
