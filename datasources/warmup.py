@@ -8,8 +8,8 @@ prepared statement's first five executions one by one (custom plans) before it s
 plan. Measured in docs/performance.md, "Cold connections".
 
 `warm_pool` checks out `connections` connections at once (so the pool opens that many), runs on
-each the store page's statements `PLANNED_EXECUTIONS` times with a store id no store has (they
-find nothing, so they cost their planning and little more), and hands them back to the pool. A
+each the store page's statements `PLANNED_EXECUTIONS` times, asked so that they read next to
+nothing (they cost their planning and little more), and hands them back to the pool. A
 failure (the database is down at start-up) is the caller's to log: the pool opens connections
 on demand afterwards, as it would have without the warm-up. SQLite has nothing to warm (a file,
 no server-side plans): the caller skips it.
@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from datasources.catalog.models import Category
+from datasources.catalog.models import Category, Product
 from datasources.catalog.queries import ProductQuery
 from datasources.db import RequestDatabase
 from datasources.partners.models import Reseller
@@ -33,20 +33,30 @@ from datasources.stores.queries import store_product_page
 PLANNED_EXECUTIONS = 6
 """PostgreSQL plans a prepared statement's first five executions each (plan_cache_mode auto) and
 then chooses a cached plan: six runs leave each connection past that."""
-NO_STORE = 0
-"""An id no store has: the page statements run in full and answer nothing."""
+NO_ID = 0
+"""An id nothing has: the lookups run in full and answer nothing."""
 
 WarmUp = Callable[[RequestDatabase], Awaitable[None]]
 
 
 async def storefront_statements(db: RequestDatabase) -> None:
-    """The statements of a store page: the store by slug, its reseller, the page (first and next), its categories."""
+    """The statements of a store page: the store by slug, its reseller, its categories, the first and the next page.
+
+    The pages must stay cheap whatever the catalog's size. A page walks the products in SKU order
+    until it has its products, so a store that sells nothing (or none at all) walks the whole
+    catalog: 30 s and more at a million products. So the next page starts after the last SKU
+    (nothing to walk), and the first page is one product of the first store.
+    """
     await db.scalars(select(Store).where(Store.slug.in_([""])))
-    await db.scalars(select(Reseller).where(Reseller.id.in_([NO_STORE])))
-    await db.scalars(select(Category).where(Category.id.in_([NO_STORE])))
+    await db.scalars(select(Reseller).where(Reseller.id.in_([NO_ID])))
+    await db.scalars(select(Category).where(Category.id.in_([NO_ID])))
+    store_id = await db.scalar(select(func.min(Store.id)))
+    last_sku = await db.scalar(select(func.max(Product.sku)))
+    if store_id is None or last_sku is None:
+        return  # nothing to sell yet: the page statements wait for the first requests
     for _ in range(PLANNED_EXECUTIONS):
-        for after_sku in (None, ""):
-            await store_product_page(db, NO_STORE, ProductQuery(), limit=51, after_sku=after_sku)
+        await store_product_page(db, store_id, ProductQuery(), limit=1, after_sku=None)
+        await store_product_page(db, store_id, ProductQuery(), limit=51, after_sku=last_sku)
 
 
 async def warm_pool(

@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from datasources.catalog.models import Product
 from datasources.db import create_engine, create_session_factory
+from datasources.partners.models import Reseller
+from datasources.stores.models import Store
 from datasources.warmup import PLANNED_EXECUTIONS, warm_pool
 from hub_graphql.resources import warm_database
 from hub_graphql.settings import Settings
@@ -34,9 +37,11 @@ def page_statements_by_connection(engine: Any) -> dict[int, int]:
 async def test_warm_pool_opens_every_connection_and_runs_the_store_page_on_each(
     postgresql_url_clean: str,
 ) -> None:
-    # given a PostgreSQL engine whose pool has opened nothing yet
+    # given a store and a product, and a PostgreSQL engine whose pool has opened nothing yet
     engine = create_engine(postgresql_url_clean, pool_size=POOL_SIZE)
     try:
+        await add_store_and_product(engine)
+        await engine.dispose()
         counts = page_statements_by_connection(engine)
         assert engine.pool.checkedin() == 0
 
@@ -50,6 +55,29 @@ async def test_warm_pool_opens_every_connection_and_runs_the_store_page_on_each(
         assert engine.pool.checkedout() == 0
         assert len(counts) == POOL_SIZE
         assert set(counts.values()) == {2 * PLANNED_EXECUTIONS}
+    finally:
+        await engine.dispose()
+
+
+async def add_store_and_product(engine: Any) -> None:
+    async with create_session_factory(engine)() as session, session.begin():
+        reseller = Reseller(code="warm", name="Warm", status="APPROVED", contact_email="w@example.com")
+        session.add(reseller)
+        await session.flush()
+        session.add(Store(slug="warm", name="Warm", reseller_id=reseller.id, currency="USD", status="OPEN"))
+        session.add(Product(sku="W-1", name="Warm", status="ACTIVE", search_text="w-1 warm"))
+
+
+@pytest.mark.postgres
+async def test_with_nothing_to_sell_the_warm_up_opens_the_connections_and_skips_the_page(
+    postgresql_url_clean: str,
+) -> None:
+    engine = create_engine(postgresql_url_clean, pool_size=POOL_SIZE)
+    try:
+        counts = page_statements_by_connection(engine)
+        assert await warm_pool(create_session_factory(engine), POOL_SIZE) == POOL_SIZE
+        assert engine.pool.checkedin() == POOL_SIZE
+        assert counts == {}
     finally:
         await engine.dispose()
 
