@@ -571,7 +571,42 @@ async def measure(url: str, tree: Tree, product_count: int, requests: int) -> di
     return result
 
 
-async def bench_backend(url: str, sizes: list[tuple[int, int]], requests: int) -> dict[str, Any]:
+async def tree_of(url: str) -> tuple[Tree, int, int]:
+    """The tree, stores and product count of a database this bench loaded before (kept with --keep-database)."""
+    tree = Tree()
+    async with open_resources(Settings(_env_file=None, database_url=url, db_warm_up=False)) as resources:
+        async with resources.session_factory() as session:
+            for row in await session.execute(text("SELECT id, parent_id, depth FROM categories ORDER BY id")):
+                if row.depth == 1:
+                    tree.mids.append(row.id)
+                    tree.leaves_of_mid[row.id] = []
+                    tree.products_of_mid[row.id] = []
+                elif row.depth == 2:
+                    tree.leaves_of_mid[row.parent_id].append(row.id)
+                    tree.mid_of_leaf[row.id] = row.parent_id
+            products = await session.scalar(text("SELECT count(*) FROM products"))
+            included: dict[str, list[int]] = {}
+            for row in await session.execute(
+                text(
+                    "SELECT s.slug, r.target_id FROM stores s LEFT JOIN store_assortment_rules r "
+                    "ON r.store_id = s.id AND r.mode = 'INCLUDE' AND r.scope = 'CATEGORY' ORDER BY s.id"
+                )
+            ):
+                included.setdefault(row.slug, [])
+                if row.target_id is not None:
+                    included[row.slug].append(row.target_id)
+    index_products(tree, 0, products)
+    for slug, mids in included.items():
+        if mids:
+            tree.stores.append((slug, mids))
+        else:
+            tree.whole_catalog_stores.append((slug, tree.mids))
+    return tree, products, len(included)
+
+
+async def bench_backend(
+    url: str, sizes: list[tuple[int, int]], requests: int, existing_large: str | None = None
+) -> dict[str, Any]:
     await asyncio.to_thread(upgrade, url)
     tree = Tree()
     loaded = (0, 0)
@@ -584,6 +619,12 @@ async def bench_backend(url: str, sizes: list[tuple[int, int]], requests: int) -
             f"{url.split(':')[0]}: loaded {label} in {seconds:.1f} s; measuring", file=sys.stderr, flush=True
         )
         by_size[label] = {"load_seconds": round(seconds, 1), **await measure(url, tree, products, requests)}
+    if existing_large:
+        large_url = make_url(url).set(database=existing_large).render_as_string(hide_password=False)
+        tree, products, stores = await tree_of(large_url)
+        label = f"{products} products, {stores} stores (loaded before: {existing_large})"
+        print(f"measuring {label}", file=sys.stderr, flush=True)
+        by_size[label] = await measure(large_url, tree, products, requests)
     small, large = by_size[next(iter(by_size))], by_size[list(by_size)[-1]]
     names = ("store_page", "whole_catalog_page", "store_search", "store_product")
     ratios = {name: round(large[name]["p50_ms"] / small[name]["p50_ms"], 2) for name in names}
@@ -607,6 +648,11 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument(
         "--keep-database", action="store_true", help="leave the PostgreSQL database in place (for EXPLAIN)"
+    )
+    parser.add_argument(
+        "--existing-large",
+        metavar="DATABASE",
+        help="PostgreSQL: after the sizes, measure this database, which the bench loaded and kept before, as the large size",
     )
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -632,7 +678,7 @@ async def main() -> None:
             await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
             try:
                 url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
-                report["postgresql"] = await bench_backend(url, sizes, args.requests)
+                report["postgresql"] = await bench_backend(url, sizes, args.requests, args.existing_large)
             finally:
                 if args.keep_database:
                     print(f"kept the database {name}", file=sys.stderr)
