@@ -108,7 +108,19 @@ def _create_engine(url: str, *, pool_size: int, max_overflow: int, echo: bool) -
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
+        connect_args={"server_settings": PG_SERVER_SETTINGS},
     )
+
+
+PG_SERVER_SETTINGS = {"jit": "off"}
+"""Settings of every PostgreSQL connection of the hub.
+
+JIT off: PostgreSQL compiles a statement to machine code when its estimated cost passes
+`jit_above_cost` (100,000), and the store page's estimate passes it (its per-product subplans
+are costed as if every product were read): compiling took 130 ms to 1.4 s a statement, far more
+than running it (10 ms), and every new connection paid it on its first five executions, which
+PostgreSQL plans one by one before it settles on a cached plan (docs/performance.md, "Cold
+connections"). The hub's statements are short reads and writes, where JIT never pays back."""
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

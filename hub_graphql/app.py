@@ -37,7 +37,7 @@ from hub_graphql.metrics import SHARED_KEY as METRICS_KEY
 from hub_graphql.metrics import HubMetrics, metrics_response
 from hub_graphql.persisted_queries import PersistedQueries, load_manifest
 from hub_graphql.request_log import RequestIds
-from hub_graphql.resources import Resources, open_resources
+from hub_graphql.resources import Resources, open_resources, warm_database
 from hub_graphql.response_cache import NoResponseCache, ResponseCache
 from hub_graphql.schema import build_schema
 from hub_graphql.security_headers import SecurityHeaders
@@ -230,6 +230,7 @@ def create_app(settings: Settings | None = None, *, schema: Any = None) -> Starl
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with open_resources(settings, deliver=True) as resources:
+            await warm_database(resources)
             holder["resources"] = resources
             resources.shared[METRICS_KEY] = metrics
             quote_state(resources.shared).observer = metrics.distributor_called

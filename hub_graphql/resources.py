@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,8 +27,11 @@ from datasources.quotes.state import SHARED_KEY as QUOTES_KEY
 from datasources.quotes.state import OfferCache, ProcessBreakers, QuoteState
 from datasources.rate_limits import CounterStore, FailureRule, MemoryCounters, RedisCounters
 from datasources.redis_client import redis_client
+from datasources.warmup import warm_pool
 from hub_graphql.settings import Settings
 from resolvers.limits import RateLimits, SignInPolicy
+
+log = logging.getLogger("hub")
 
 
 @dataclass
@@ -143,6 +149,30 @@ def quote_state_of(settings: Settings, redis: Redis | None) -> QuoteState:
         cache=cache,
         breakers=breakers,
     )
+
+
+WARM_UP_LIMIT_S = 30.0
+"""A database that does not answer at start-up holds the start-up this long at most."""
+
+
+async def warm_database(resources: Resources) -> int:
+    """Warm the PostgreSQL pool (datasources/warmup.py); answers how many connections it warmed.
+
+    Never stops the start-up: with the database down or slow, the hub starts anyway and its pool
+    opens connections on demand, as it would have without the warm-up. Nothing to do on SQLite.
+    """
+    settings = resources.settings
+    if not settings.db_warm_up or resources.engine.dialect.name != "postgresql":
+        return 0
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(WARM_UP_LIMIT_S):
+            warmed = await warm_pool(resources.session_factory, settings.db_pool_size)
+    except Exception as error:  # the database out of reach, or a statement refused: start anyway
+        log.warning("database warm-up failed, starting without it: %s", type(error).__name__)
+        return 0
+    log.info("database warm-up: %d connections in %.0f ms", warmed, (time.perf_counter() - started) * 1000)
+    return warmed
 
 
 def rate_limits_of(settings: Settings, counters: CounterStore) -> RateLimits:

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=30 * 24 * 60)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_warm_up: bool = True
+    """PostgreSQL: open the pool's `db_pool_size` connections at start-up and run the storefront's
+    statements on each (datasources/warmup.py), so the first requests do not pay for cold connections."""
     sql_echo: bool = False
     max_query_depth: int = Field(default=12, ge=3, le=50)
     max_aliases: int = Field(default=30, ge=1, le=1000)

@@ -1,14 +1,21 @@
-"""Benchmark of reseller stores over HTTP: 10,000 products and 10 stores, then 200,000 products and 1,000 stores.
+"""Benchmark of reseller stores over HTTP: 10,000 products and 10 stores, then 200,000 (or 1,000,000) products and 1,000 stores.
 
 Usage: .venv/bin/python scripts/bench_stores.py [--backends sqlite,postgresql] [--requests 200]
+       [--products 1000000 | --sizes 10000:10,200000:1000]
        [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
 For each backend it makes a throwaway database (a SQLite file in a temporary folder; on PostgreSQL a
-database hub_bench_stores_<pid> that it drops at the end), migrates it and bulk-loads, through
-SQLAlchemy core multi-row inserts (not GraphQL): a category tree of 8 roots x 6 x 5 (240 leaves),
-50 product groups, products with USD and EUR list prices, and stores, each of its own reseller, with an
-overlay of realistic size: 3 included mid-level categories and 1 included group, 2 excluded leaf
-categories and 300 excluded SKUs, 20 price rules (ALL, CATEGORY, GROUP, SKU), 50 content overrides.
+database hub_bench_stores_<pid> that it drops at the end), migrates it and bulk-loads (not through
+GraphQL): a category tree of 8 roots x 6 x 5 (240 leaves), 50 product groups, products with USD and
+EUR list prices, and stores, each of its own reseller. Products are made by `product_of` (a
+deterministic function of the product's number); SQLite gets them through SQLAlchemy core multi-row
+inserts, PostgreSQL set-based (INSERT … SELECT FROM generate_series, the same rows: a sample is
+compared with `product_of` after each load), with the text index rebuilt once after the load.
+
+Nine stores in ten have an overlay of realistic size: 3 included mid-level categories and 1 included
+group, 2 excluded leaf categories and 300 excluded SKUs, 20 price rules (ALL, CATEGORY, GROUP, SKU), 50
+content overrides. Every tenth store includes nothing, so it sells the whole catalog but its 2 excluded
+leaf categories and 300 excluded SKUs (exclude mode only), with the same price rules and overrides.
 SKUs are spread over the catalog (not grouped by category), so a store's products spread over the
 SKU index as they do in a real catalog.
 
@@ -16,15 +23,17 @@ It measures the small size, grows the same database to the large size, and measu
 the hub with uvicorn in a subprocess on a free loopback port and times, one request at a time on a
 keep-alive connection, then with 8 requests in flight:
 
-- store_page: 50 products of a random store after a random SKU (keyset), with name, price, list price
-  and category;
+- store_page: 50 products of a random including store after a random SKU (keyset), with name, price,
+  list price and category;
+- whole_catalog_page: the same for a random store that sells the whole catalog;
 - store_search: the first 50 products of a random store matching a product line ("line00021"): a line
   holds 200 catalog products whatever the catalog size (a term matching a fixed share of a growing
   catalog is linear by definition), about 15 of them in a given store;
 - store_product: one product of a random store by SKU.
 
 It prints JSON: p50/p99 latency (ms), requests per second, and the SQL statements one request sends,
-per size, and the p50 ratio large/small that must stay within 1.5.
+per size, and the p50 ratio large/small, which must stay within 1.5 (1.2 for the store pages at
+1,000,000 products, issue 14).
 """
 
 from __future__ import annotations
@@ -38,12 +47,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event, insert, make_url, text
+from sqlalchemy import bindparam, event, insert, make_url, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -83,6 +93,8 @@ SKU_PRIME = 1_000_003  # number -> SKU is a bijection that scatters SKUs over th
 NOUNS = ("drill", "saw", "sander", "grinder", "wrench", "pliers", "hammer", "level", "bolt", "screw")
 BRANDS = ("Acme", "Bosk", "Makit", "Festo", "Hilto", "Dewal", "Ryoba", "Stanly")
 CHUNK = 5_000
+WHOLE_CATALOG_EVERY = 10
+"""Every 10th store sells the whole catalog but what it excludes; the others include 3 categories and a group."""
 
 STORE_PAGE = """
 query($slug: String!, $after: String) {
@@ -117,7 +129,9 @@ class Tree:
     mid_of_leaf: dict[int, int] = field(default_factory=dict)
     products_of_mid: dict[int, list[int]] = field(default_factory=dict)
     stores: list[tuple[str, list[int]]] = field(default_factory=list)
-    """(slug, included mids) of every store."""
+    """(slug, included mids) of every store that names what it includes."""
+    whole_catalog_stores: list[tuple[str, list[int]]] = field(default_factory=list)
+    """(slug, every mid) of the stores that sell the whole catalog but what they exclude."""
 
 
 async def load_tree(session: Any) -> Tree:
@@ -175,37 +189,139 @@ async def load_tree(session: Any) -> Tree:
     return tree
 
 
+def _mix(number: int, salt: int) -> int:
+    """A cheap deterministic hash of (number, salt) that PostgreSQL computes the same way (_PG_MIX)."""
+    return (number * 2_654_435_761 + salt * 40_503) % 4_294_967_296
+
+
+def _pg_mix(salt: int) -> str:
+    return f"((n::bigint * 2654435761 + {salt * 40_503}) % 4294967296)"
+
+
+def product_of(number: int, leaves: list[int]) -> dict[str, Any]:
+    """Product `number` of the generated catalog: the rows below are the same whichever way they are loaded.
+
+    `load_products_sql` writes the same rows set-based on PostgreSQL; `check_generated` compares
+    a sample of them with this function after a load.
+    """
+    sku = sku_of(number)
+    name = f"{BRANDS[_mix(number, 2) % len(BRANDS)]} {NOUNS[_mix(number, 3) % len(NOUNS)]} line{number // LINE_SIZE:05d}"
+    description = f"A {name.lower()} for trade and home use."
+    cents = 199 + _mix(number, 4) % (49_999 - 199)
+    return {
+        "id": number + 1,
+        "sku": sku,
+        "name": name,
+        "description": description,
+        "status": "ACTIVE" if number % 37 else "DISCONTINUED",
+        "category_id": leaves[_mix(number, 1) % len(leaves)],
+        "search_text": search_text_of(sku, name, description),
+        "prices": {**({"USD": cents} if number % 31 else {}), "EUR": cents * 92 // 100},
+        "group_id": _mix(number, 5) % GROUPS + 1 if number % 3 == 0 else None,
+    }
+
+
+def index_products(tree: Tree, start: int, stop: int) -> None:
+    """Which mid-level category each product is under (the stores' assortments and requests need it)."""
+    leaves = sorted(tree.mid_of_leaf)
+    for number in range(start, stop):
+        tree.products_of_mid[tree.mid_of_leaf[leaves[_mix(number, 1) % len(leaves)]]].append(number)
+
+
 async def load_products(session: Any, tree: Tree, start: int, stop: int) -> None:
+    """Multi-row inserts from Python (SQLite)."""
     leaves = sorted(tree.mid_of_leaf)
     for first in range(start, stop, CHUNK):
         products, prices, members = [], [], []
         for number in range(first, min(first + CHUNK, stop)):
-            rng = random.Random(number)
-            leaf = rng.choice(leaves)
-            tree.products_of_mid[tree.mid_of_leaf[leaf]].append(number)
-            sku = sku_of(number)
-            name = f"{rng.choice(BRANDS)} {rng.choice(NOUNS)} line{number // LINE_SIZE:05d}"
-            description = f"A {name.lower()} for trade and home use."
-            products.append(
-                {
-                    "id": number + 1,
-                    "sku": sku,
-                    "name": name,
-                    "description": description,
-                    "status": "ACTIVE" if number % 37 else "DISCONTINUED",
-                    "category_id": leaf,
-                    "search_text": search_text_of(sku, name, description),
-                }
-            )
-            cents = rng.randrange(199, 49_999)
-            if number % 31:
-                prices.append({"product_id": number + 1, "currency": "USD", "amount_minor": cents})
-            prices.append({"product_id": number + 1, "currency": "EUR", "amount_minor": cents * 92 // 100})
-            if number % 3 == 0:
-                members.append({"product_id": number + 1, "group_id": rng.randrange(GROUPS) + 1})
+            row = product_of(number, leaves)
+            price_of, group_id = row.pop("prices"), row.pop("group_id")
+            products.append(row)
+            prices += [
+                {"product_id": number + 1, "currency": c, "amount_minor": a} for c, a in price_of.items()
+            ]
+            if group_id is not None:
+                members.append({"product_id": number + 1, "group_id": group_id})
         await session.execute(insert(Product), products)
         await session.execute(insert(ProductPrice), prices)
         await session.execute(insert(ProductGroupMember), members)
+    index_products(tree, start, stop)
+
+
+# The same rows as product_of, set-based in PostgreSQL (a million products in a minute or two, where
+# multi-row inserts from Python take many minutes). The generated search column `search_words` is
+# computed by PostgreSQL from search_text, as for any insert.
+_PG_NAME = (
+    f"(ARRAY{list(BRANDS)!r})[1 + {_pg_mix(2)} % {len(BRANDS)}] || ' ' || "
+    f"(ARRAY{list(NOUNS)!r})[1 + {_pg_mix(3)} % {len(NOUNS)}] || ' line' || lpad((n / {LINE_SIZE})::text, 5, '0')"
+)
+_PG_SKU = f"'P' || lpad(((n::bigint * 7919) % {SKU_PRIME})::text, 7, '0')"
+PG_PRODUCTS = f"""
+INSERT INTO products (id, sku, name, description, status, category_id, search_text)
+SELECT n + 1, sku, name, description, CASE WHEN n % 37 = 0 THEN 'DISCONTINUED' ELSE 'ACTIVE' END,
+       (CAST(:leaves AS int[]))[1 + {_pg_mix(1)} % cardinality(CAST(:leaves AS int[]))],
+       lower(sku || ' ' || name || ' ' || description)
+FROM (SELECT n, sku, name, 'A ' || lower(name) || ' for trade and home use.' AS description
+      FROM (SELECT n, {_PG_SKU} AS sku, {_PG_NAME} AS name
+            FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n) named) described
+"""
+PG_PRICES = f"""
+INSERT INTO product_prices (product_id, currency, amount_minor)
+SELECT n + 1, currency, CASE currency WHEN 'USD' THEN cents ELSE cents * 92 / 100 END
+FROM (SELECT n, 199 + {_pg_mix(4)} % {49_999 - 199} AS cents
+      FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n) priced,
+     (VALUES ('USD'), ('EUR')) AS currencies(currency)
+WHERE currency = 'EUR' OR n % 31 <> 0
+"""
+PG_MEMBERS = f"""
+INSERT INTO product_group_members (group_id, product_id)
+SELECT {_pg_mix(5)} % {GROUPS} + 1, n + 1
+FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n WHERE n % 3 = 0
+"""
+
+
+async def load_products_sql(session: Any, tree: Tree, start: int, stop: int) -> None:
+    """Set-based inserts in PostgreSQL, in chunks of 100,000 products."""
+    leaves = sorted(tree.mid_of_leaf)
+    for first in range(start, stop, 100_000):
+        bounds = {"start": first, "stop": min(first + 100_000, stop)}
+        await session.execute(text(PG_PRODUCTS), {**bounds, "leaves": leaves})
+        await session.execute(text(PG_PRICES), bounds)
+        await session.execute(text(PG_MEMBERS), bounds)
+    index_products(tree, start, stop)
+
+
+async def check_generated(session: Any, tree: Tree, start: int, stop: int) -> None:
+    """The rows in the database are product_of's (a sample of 200): both loaders write the same catalog."""
+    leaves = sorted(tree.mid_of_leaf)
+    numbers = random.Random(stop).sample(range(start, stop), min(200, stop - start))
+    columns = ("id", "sku", "name", "description", "status", "category_id", "search_text")
+    stored = {
+        row.id: row
+        for row in await session.execute(
+            text(
+                f"SELECT {', '.join(columns)}, "
+                "(SELECT group_id FROM product_group_members m WHERE m.product_id = p.id) AS group_id "
+                "FROM products p WHERE id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": [n + 1 for n in numbers]},
+        )
+    }
+    prices: dict[int, dict[str, int]] = {}
+    for row in await session.execute(
+        text(
+            "SELECT product_id, currency, amount_minor FROM product_prices WHERE product_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": [n + 1 for n in numbers]},
+    ):
+        prices.setdefault(row.product_id, {})[row.currency] = row.amount_minor
+    for number in numbers:
+        expected = product_of(number, leaves)
+        row = stored[number + 1]
+        got = {c: getattr(row, c) for c in columns}
+        got["prices"], got["group_id"] = prices.get(number + 1, {}), row.group_id
+        if got != expected:
+            raise RuntimeError(f"generated product {number} differs: {got} != {expected}")
 
 
 async def load_stores(session: Any, tree: Tree, start: int, stop: int) -> None:
@@ -233,16 +349,23 @@ async def load_stores(session: Any, tree: Tree, start: int, stop: int) -> None:
             }
         )
         mids = rng.sample(tree.mids, 3)
-        tree.stores.append((slug, mids))
-        pool = [n for mid in mids for n in tree.products_of_mid[mid]]
         groups = rng.sample(range(1, GROUPS + 1), 6)
         excluded_leaves = [rng.choice(tree.leaves_of_mid[mid]) for mid in mids[:2]]
-        excluded = rng.sample(pool, min(300, len(pool) // 3))
         store_id = number + 1
-        assortment += [
-            {"store_id": store_id, "mode": "INCLUDE", "scope": "CATEGORY", "target_id": m} for m in mids
-        ]
-        assortment.append({"store_id": store_id, "mode": "INCLUDE", "scope": "GROUP", "target_id": groups[0]})
+        if number % WHOLE_CATALOG_EVERY == WHOLE_CATALOG_EVERY - 1:
+            # No inclusions: the whole catalog but 2 leaf categories and 300 SKUs (exclude mode only).
+            tree.whole_catalog_stores.append((slug, tree.mids))
+            pool = range(sum(len(numbers) for numbers in tree.products_of_mid.values()))
+        else:
+            tree.stores.append((slug, mids))
+            pool: Sequence[int] = [n for mid in mids for n in tree.products_of_mid[mid]]
+            assortment += [
+                {"store_id": store_id, "mode": "INCLUDE", "scope": "CATEGORY", "target_id": m} for m in mids
+            ]
+            assortment.append(
+                {"store_id": store_id, "mode": "INCLUDE", "scope": "GROUP", "target_id": groups[0]}
+            )
+        excluded = rng.sample(pool, min(300, len(pool) // 3))
         assortment += [
             {"store_id": store_id, "mode": "EXCLUDE", "scope": "CATEGORY", "target_id": leaf}
             for leaf in excluded_leaves
@@ -303,7 +426,11 @@ async def grow(url: str, tree: Tree, products: tuple[int, int], stores: tuple[in
                 await session.execute(text("DROP TRIGGER products_search_ai"))
             else:
                 await session.execute(text(f"DROP INDEX {PG_SEARCH_INDEX}"))
-            await load_products(session, tree, *products)
+            if dialect == "sqlite":
+                await load_products(session, tree, *products)
+            else:
+                await load_products_sql(session, tree, *products)
+            await check_generated(session, tree, *products)
             if dialect == "sqlite":
                 for statement in SQLITE_SEARCH_DDL:  # CREATE … IF NOT EXISTS: brings back the dropped trigger
                     await session.execute(text(statement))
@@ -344,6 +471,11 @@ def request_maker(tree: Tree, product_count: int, seed: int) -> dict[str, Any]:
         after = encode_cursor("store-product", [sku_of(rng.randrange(product_count))])
         return {"query": STORE_PAGE, "variables": {"slug": slug, "after": after}}
 
+    def whole_catalog_page() -> dict[str, Any]:
+        slug, _ = rng.choice(tree.whole_catalog_stores)
+        after = encode_cursor("store-product", [sku_of(rng.randrange(product_count))])
+        return {"query": STORE_PAGE, "variables": {"slug": slug, "after": after}}
+
     def store_search() -> dict[str, Any]:
         slug, _ = rng.choice(tree.stores)
         return {"query": STORE_SEARCH, "variables": {"slug": slug, "search": f"line{SEARCH_LINE:05d}"}}
@@ -353,7 +485,12 @@ def request_maker(tree: Tree, product_count: int, seed: int) -> dict[str, Any]:
         number = rng.choice(tree.products_of_mid[rng.choice(mids)])
         return {"query": STORE_PRODUCT, "variables": {"slug": slug, "sku": sku_of(number)}}
 
-    return {"store_page": store_page, "store_search": store_search, "store_product": store_product}
+    return {
+        "store_page": store_page,
+        "whole_catalog_page": whole_catalog_page,
+        "store_search": store_search,
+        "store_product": store_product,
+    }
 
 
 def check_answer(name: str, answer: dict[str, Any]) -> None:
@@ -434,7 +571,42 @@ async def measure(url: str, tree: Tree, product_count: int, requests: int) -> di
     return result
 
 
-async def bench_backend(url: str, sizes: list[tuple[int, int]], requests: int) -> dict[str, Any]:
+async def tree_of(url: str) -> tuple[Tree, int, int]:
+    """The tree, stores and product count of a database this bench loaded before (kept with --keep-database)."""
+    tree = Tree()
+    async with open_resources(Settings(_env_file=None, database_url=url, db_warm_up=False)) as resources:
+        async with resources.session_factory() as session:
+            for row in await session.execute(text("SELECT id, parent_id, depth FROM categories ORDER BY id")):
+                if row.depth == 1:
+                    tree.mids.append(row.id)
+                    tree.leaves_of_mid[row.id] = []
+                    tree.products_of_mid[row.id] = []
+                elif row.depth == 2:
+                    tree.leaves_of_mid[row.parent_id].append(row.id)
+                    tree.mid_of_leaf[row.id] = row.parent_id
+            products = await session.scalar(text("SELECT count(*) FROM products"))
+            included: dict[str, list[int]] = {}
+            for row in await session.execute(
+                text(
+                    "SELECT s.slug, r.target_id FROM stores s LEFT JOIN store_assortment_rules r "
+                    "ON r.store_id = s.id AND r.mode = 'INCLUDE' AND r.scope = 'CATEGORY' ORDER BY s.id"
+                )
+            ):
+                included.setdefault(row.slug, [])
+                if row.target_id is not None:
+                    included[row.slug].append(row.target_id)
+    index_products(tree, 0, products)
+    for slug, mids in included.items():
+        if mids:
+            tree.stores.append((slug, mids))
+        else:
+            tree.whole_catalog_stores.append((slug, tree.mids))
+    return tree, products, len(included)
+
+
+async def bench_backend(
+    url: str, sizes: list[tuple[int, int]], requests: int, existing_large: str | None = None
+) -> dict[str, Any]:
     await asyncio.to_thread(upgrade, url)
     tree = Tree()
     loaded = (0, 0)
@@ -447,19 +619,45 @@ async def bench_backend(url: str, sizes: list[tuple[int, int]], requests: int) -
             f"{url.split(':')[0]}: loaded {label} in {seconds:.1f} s; measuring", file=sys.stderr, flush=True
         )
         by_size[label] = {"load_seconds": round(seconds, 1), **await measure(url, tree, products, requests)}
+    if existing_large:
+        large_url = make_url(url).set(database=existing_large).render_as_string(hide_password=False)
+        tree, products, stores = await tree_of(large_url)
+        label = f"{products} products, {stores} stores (loaded before: {existing_large})"
+        print(f"measuring {label}", file=sys.stderr, flush=True)
+        by_size[label] = await measure(large_url, tree, products, requests)
     small, large = by_size[next(iter(by_size))], by_size[list(by_size)[-1]]
-    names = ("store_page", "store_search", "store_product")
+    names = ("store_page", "whole_catalog_page", "store_search", "store_product")
     ratios = {name: round(large[name]["p50_ms"] / small[name]["p50_ms"], 2) for name in names}
-    return {"sizes": by_size, "p50_ratio": ratios, "within_1_5x": all(r <= 1.5 for r in ratios.values())}
+    return {
+        "sizes": by_size,
+        "p50_ratio": ratios,
+        "within_1_5x": all(r <= 1.5 for r in ratios.values()),
+        "store_pages_within_1_2x": all(ratios[n] <= 1.2 for n in ("store_page", "whole_catalog_page")),
+    }
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--sizes", default="10000:10,200000:1000", help="products:stores,…")
+    parser.add_argument(
+        "--products",
+        type=int,
+        help="the large size only, with 1,000 stores (e.g. 1000000); the small size stays 10,000 and 10",
+    )
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--keep-database", action="store_true", help="leave the PostgreSQL database in place (for EXPLAIN)"
+    )
+    parser.add_argument(
+        "--existing-large",
+        metavar="DATABASE",
+        help="PostgreSQL: after the sizes, measure this database, which the bench loaded and kept before, as the large size",
+    )
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    if args.products:
+        args.sizes = f"10000:10,{args.products}:1000"
     sizes = [(int(p), int(s)) for p, s in (part.split(":") for part in args.sizes.split(","))]
     report: dict[str, Any] = {
         "machine": {
@@ -480,9 +678,12 @@ async def main() -> None:
             await pg_admin(args.pg_server, f'CREATE DATABASE "{name}"')
             try:
                 url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
-                report["postgresql"] = await bench_backend(url, sizes, args.requests)
+                report["postgresql"] = await bench_backend(url, sizes, args.requests, args.existing_large)
             finally:
-                await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                if args.keep_database:
+                    print(f"kept the database {name}", file=sys.stderr)
+                else:
+                    await pg_admin(args.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     report["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
 

@@ -107,6 +107,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="development",
         outbox_worker=False,
         mail_dir=str(tmp_path / "mail"),
+        # The pool's warm-up at start-up (datasources/warmup.py) has tests of its own; every other
+        # test starts a hub of its own and would pay it for nothing.
+        db_warm_up=False,
     )
 
 
