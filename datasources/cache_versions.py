@@ -13,7 +13,9 @@ transaction's COMMIT bumps the marked scopes just before it commits
 `hub catalog import`, the sample loader, the CLI). A write path cannot forget
 to bump, and a rolled-back transaction bumps nothing. SQL sent around
 SQLAlchemy (asyncpg's COPY into a table of the list) must call `mark()` on the
-transaction's connection itself.
+transaction's connection itself. The hub's engine expects a database at the
+head revision (`hub migrate`): committing a tracked write to one older than
+0012_cache_versions fails, for want of the table.
 
 The scopes are coarse on purpose: a store's write turns over every store's
 cached pages, which is still exact (never stale) and costs a recomputation of
