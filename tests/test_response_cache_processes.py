@@ -9,8 +9,6 @@ write through one process turns over the other's cached page on its next read.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,9 +19,7 @@ from pydantic import SecretStr
 
 from hub_graphql.settings import Settings
 from tests.conftest import REDIS_URL
-from tests.federation.processes import _stop as stop
-from tests.federation.processes import _wait_until_ready as wait_until_ready
-from tests.federation.processes import clean_env, free_port
+from tests.federation.processes import hub_server
 from tests.harness import open_hub
 from tests.test_response_cache import SLUG, STORE_PAGE, UPDATE_STORE, open_shop
 
@@ -35,45 +31,12 @@ PAGE = {"query": STORE_PAGE, "variables": json.dumps({"slug": SLUG, "first": 50}
 
 @contextmanager
 def two_hubs(database_url: str, tmp_path: Path, **settings: str) -> Iterator[tuple[str, str]]:
-    """Two `hub serve` processes on the database, started together (each takes seconds to import)."""
-    env = clean_env(
-        HUB_DATABASE_URL=database_url,
-        HUB_SECRET_KEY=SECRET_KEY,
-        HUB_OUTBOX_WORKER="false",
-        HUB_LOG_FORMAT="text",
-        **settings,
-    )
-    ports = [free_port(), free_port()]
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        for port in ports:
-            serve = [
-                sys.executable,
-                "-m",
-                "hub_graphql.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ]
-            with (tmp_path / f"hub-{port}.log").open("wb") as out:
-                processes.append(
-                    subprocess.Popen(
-                        serve,
-                        cwd=tmp_path,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
-        for process, port in zip(processes, ports, strict=True):
-            wait_until_ready(process, f"http://127.0.0.1:{port}/health", tmp_path / f"hub-{port}.log")
-        yield f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
-    finally:
-        for process in processes:
-            stop(process)
+    """Two hub processes on the database; yields their GraphQL URLs."""
+    with (
+        hub_server(database_url, SECRET_KEY, tmp_path, HUB_OUTBOX_WORKER="false", **settings) as a,
+        hub_server(database_url, SECRET_KEY, tmp_path, HUB_OUTBOX_WORKER="false", **settings) as b,
+    ):
+        yield a, b
 
 
 def _settings(database_url: str) -> Settings:
@@ -92,7 +55,7 @@ async def _staff_token(database_url: str) -> str:
 
 
 def _read(url: str) -> tuple[str, str]:
-    response = httpx.get(f"{url}/graphql", params=PAGE, timeout=30)
+    response = httpx.get(url, params=PAGE, timeout=30)
     body = response.json()
     assert not body.get("errors"), body
     return body["data"]["store"]["name"], response.headers.get("x-hub-cache", "")
@@ -100,7 +63,7 @@ def _read(url: str) -> tuple[str, str]:
 
 def _rename(url: str, token: str, name: str) -> None:
     response = httpx.post(
-        f"{url}/graphql",
+        url,
         json={"query": UPDATE_STORE, "variables": {"slug": SLUG, "input": {"name": name}}},
         headers={"authorization": f"Bearer {token}"},
         timeout=30,
