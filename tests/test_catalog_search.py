@@ -11,11 +11,13 @@ moved SQLite from the trigram index to this one, both ways, on a catalog that al
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -213,3 +215,59 @@ def test_the_postgresql_migration_moves_an_existing_catalog_between_the_two_inde
         assert "ix_products_search_trgm" in {r[0] for r in asyncio.run(rows(indexes))}
     finally:
         asyncio.run(pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# Texts for the two PostgreSQL search-word functions: whitespace of every kind PostgreSQL's \s
+# matches (and a no-break space, which it may not), words of one to 40 characters, repeats.
+SEARCH_WORDS_TEXTS = st.lists(
+    st.text('ab1-%é ßA\t\n\r\u00a0\u200b', max_size=60)
+    | st.text("ab", min_size=30, max_size=45)
+    | st.sampled_from(["", " ", "  lead", "trail  ", "ab", "a", "abc abc abc", "x" * 46]),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=SEARCH_WORDS_TEXTS)
+def test_postgresql_search_words_in_plpgsql_index_what_the_sql_function_did(
+    postgres_database: str, texts: list[str]
+) -> None:
+    # Migration 0013 replaced 0006's SQL function by a PL/pgSQL loop (under half the cost a
+    # product): the generated column keeps its stored values only if each text's tsvector is the same.
+    sql_function = _migration("0013_pg_search_words_plpgsql").SQL_SEARCH_WORDS_FUNCTION.replace(
+        "FUNCTION hub_search_words(", "FUNCTION pg_temp.hub_search_words_sql("
+    )
+    url = make_url(postgres_database)
+
+    async def differing() -> list[tuple[str, str, str]]:
+        connection = await asyncpg.connect(user=url.username, host=url.host, port=url.port, database=url.database)
+        try:
+            language = await connection.fetchval(
+                "SELECT lanname FROM pg_proc JOIN pg_language ON pg_language.oid = prolang "
+                "WHERE proname = 'hub_search_words'"
+            )
+            assert language == "plpgsql"
+            await connection.execute(sql_function)
+            rows = await connection.fetch(
+                "SELECT t, array_to_tsvector(hub_search_words(t))::text AS now, "
+                "array_to_tsvector(pg_temp.hub_search_words_sql(t))::text AS before "
+                "FROM unnest($1::text[]) AS t",
+                texts,
+            )
+            assert len(rows) == len(texts)
+            return [(r["t"], r["now"], r["before"]) for r in rows if r["now"] != r["before"]]
+        finally:
+            await connection.close()
+
+    assert asyncio.run(differing()) == []
+
+
+def _migration(name: str) -> Any:
+    """A module of migrations/versions (their file names start with digits: no plain import)."""
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
