@@ -1,7 +1,7 @@
 """Benchmark of one store page, uncached: 50 products (sku, name, description, price, list price) on PostgreSQL.
 
 Usage: .venv/bin/python scripts/bench_store_page.py [--requests 300] [--rounds 3] [--wrk-seconds 10]
-       [--roots .,/tmp/other-checkout] [--profile cprofile|pyinstrument] [--database-url URL]
+       [--roots .,/tmp/other-checkout] [--profile cprofile|pyinstrument] [--database-url URL] [--response-cache]
        [--pg-server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
 It makes a throwaway PostgreSQL database hub_bench_page_<pid> (dropped at the end) with the sample
@@ -21,6 +21,8 @@ With --profile it instead profiles --requests in-process store pages of this che
 the profile to stderr: cProfile's top functions, on a CPU-time clock (a busy machine's waits for a
 core would swamp a wall-clock profile), or pyinstrument's tree (wall clock; pyinstrument is not a
 dependency of the hub: `.venv/bin/pip install pyinstrument` first).
+
+The public response cache is off (HUB_RESPONSE_CACHE=off) unless --response-cache is given.
 
 It prints JSON: the page's field count and SQL statements, then per root the median and every
 round's figures, with the load average before and after.
@@ -327,9 +329,16 @@ def main() -> None:
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
     parser.add_argument("--database-url", help="a database holding the sample hub already (kept)")
     parser.add_argument("--pg-server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--response-cache", action="store_true", help="leave the public response cache on (off by default)"
+    )
     parser.add_argument("--slug", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # Uncached is what this bench measures: the public response cache (on by default) would answer
+    # every page but the first from memory. Through the environment, so that the in-process rounds
+    # (child processes, other --roots included) and the served hub all read it.
+    os.environ["HUB_RESPONSE_CACHE"] = "on" if args.response_cache else "off"
     if args.child:  # one in-process round, in the source tree this process was started in
         sys.path.insert(0, os.getcwd())
         print(json.dumps(asyncio.run(in_process(args.database_url, args.slug, args.requests))))
