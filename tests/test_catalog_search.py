@@ -220,7 +220,7 @@ def test_the_postgresql_migration_moves_an_existing_catalog_between_the_two_inde
 # Texts for the two PostgreSQL search-word functions: whitespace of every kind PostgreSQL's \s
 # matches (and a no-break space, which it may not), words of one to 40 characters, repeats.
 SEARCH_WORDS_TEXTS = st.lists(
-    st.text('ab1-%é ßA\t\n\r\u00a0\u200b', max_size=60)
+    st.text("ab1-%é ßA\t\n\r\u00a0\u200b", max_size=60)
     | st.text("ab", min_size=30, max_size=45)
     | st.sampled_from(["", " ", "  lead", "trail  ", "ab", "a", "abc abc abc", "x" * 46]),
     min_size=1,
@@ -241,7 +241,9 @@ def test_postgresql_search_words_in_plpgsql_index_what_the_sql_function_did(
     url = make_url(postgres_database)
 
     async def differing() -> list[tuple[str, str, str]]:
-        connection = await asyncpg.connect(user=url.username, host=url.host, port=url.port, database=url.database)
+        connection = await asyncpg.connect(
+            user=url.username, host=url.host, port=url.port, database=url.database
+        )
         try:
             language = await connection.fetchval(
                 "SELECT lanname FROM pg_proc JOIN pg_language ON pg_language.oid = prolang "

@@ -16,6 +16,7 @@ restarts".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -189,6 +190,7 @@ async def _run(base_url: str, shop: Shop, postgres: ThrowawayPostgres) -> tuple[
     attempts: list[Attempt] = []
     restarted: dict[str, float] = {}
     stop_at = [float("inf")]
+    first_order = asyncio.Event()
 
     async def visitor(number: int, client: httpx.AsyncClient) -> None:
         serial = 0
@@ -196,14 +198,15 @@ async def _run(base_url: str, shop: Shop, postgres: ThrowawayPostgres) -> tuple[
             serial += 1
             if number < BUYERS:
                 attempts.append(await _checkout(client, shop, number * 10_000 + serial))
+                if attempts[-1].order_number:
+                    first_order.set()
             else:
                 attempts.append(await _read(client, shop))
 
     async def restart() -> None:
         # Orders acknowledged before the restart are what it must not lose: wait for one, then buy on a while.
-        first_order_by = time.monotonic() + FIRST_ORDER_LIMIT_S
-        while not any(a.order_number for a in attempts) and time.monotonic() < first_order_by:
-            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(first_order.wait(), FIRST_ORDER_LIMIT_S)
         await asyncio.sleep(BUYING_BEFORE_RESTART_S)
         restarted["begun"] = time.monotonic()
         await asyncio.to_thread(postgres.restart)
