@@ -180,12 +180,15 @@ async def served_process(
     """
     port = free_port()
     # A bench is one client address sending thousands of requests: the per-address limits would
-    # measure themselves, not the hub.
+    # measure themselves, not the hub. And a bench repeats its reads: the public response cache (on
+    # by default) would answer them from memory, so it is off unless `extra_env` turns it on
+    # (bench_peer, bench_response_cache measure it).
     env = {
         **os.environ,
         "HUB_DATABASE_URL": url,
         "HUB_ENV": "development",
         "HUB_RATE_LIMITS": "createCart=off, checkout=off, recordActivity=off, registerReseller=off",
+        "HUB_RESPONSE_CACHE": "off",
         **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
@@ -236,7 +239,8 @@ async def statements_of(url: str, requests: int) -> dict[str, dict[str, float]]:
     """Per operation, counted in process on the same database: the SQL statements one request sends,
     and the median time a request spends in them (less sensitive to a busy machine than HTTP timings)."""
     found: dict[str, dict[str, float]] = {}
-    app = create_app(Settings(_env_file=None, database_url=url))
+    # Uncached: a cached answer sends no statement of the operation's own.
+    app = create_app(Settings(_env_file=None, database_url=url, response_cache=False))
     async with app.router.lifespan_context(app):
         engine = app.state.resources_holder["resources"].engine
         statements: list[str] = []

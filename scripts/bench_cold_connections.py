@@ -56,7 +56,14 @@ STORE_PAGE = """query($slug: String!) {
 async def hub_process(url: str, folder: Path, extra_env: dict[str, str]) -> AsyncIterator[str]:
     """The hub of `folder` served by uvicorn on a free loopback port, up and answering /health."""
     port = free_port()
-    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "development", **extra_env}
+    # Uncached: the public response cache would answer every page after the first from memory.
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": url,
+        "HUB_ENV": "development",
+        "HUB_RESPONSE_CACHE": "off",
+        **extra_env,
+    }
     python = folder / ".venv" / "bin" / "python"
     process = await asyncio.create_subprocess_exec(
         str(python if python.exists() else sys.executable),

@@ -513,7 +513,8 @@ async def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    hub_env = dict(pair.split("=", 1) for pair in args.hub_env)
+    # The response cache on, as the hub runs by default (bench_catalog.served turns it off unless told).
+    hub_env = {"HUB_RESPONSE_CACHE": "on", **dict(pair.split("=", 1) for pair in args.hub_env)}
     database = args.database or f"hub_peer_{secrets.token_hex(4)}"
     url = make_url(args.pg_server).set(database=database).render_as_string(hide_password=False)
     report: dict[str, Any] = {
