@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
+from aiodataloader import DataLoader
 from graphql import GraphQLError
 from starlette.requests import HTTPConnection
 
@@ -84,7 +85,8 @@ class Loaders:
         made = (self.__dict__[name] for name in self.GROUPS if name in self.__dict__)
         for group in made:
             for loader in (getattr(group, f.name) for f in fields(group)):
-                loader.clear_all()
+                if isinstance(loader, DataLoader):
+                    loader.clear_all()
 
 
 @dataclass

@@ -337,10 +337,25 @@ async def test_a_page_sends_its_calls_before_its_products_own_fields_read_the_da
 
     async def outbound(request: httpx.Request) -> None:
         events.append(f"call {request.url.path}")
+        hubs_own = request.extensions.get("trace")  # httpcore's trace hook: it tells what the call waits on
+
+        async def trace(name: str, info: dict) -> None:  # type: ignore[type-arg]
+            # Waiting on the network: connecting (a new connection), or its request sent whole.
+            if name in ("connection.connect_tcp.started", "http11.send_request_body.complete"):
+                events.append(f"on its way {request.url.path}")
+            if hubs_own is not None:
+                await hubs_own(name, info)
+
+        request.extensions["trace"] = trace
 
     def statement(_conn, _cursor, text: str, *_args) -> None:  # type: ignore[no-untyped-def]
         events.append(f"sql {text}")
 
+    # and connections to both open already (kept alive): each call's wait on the network is then
+    # its request sent, not a connection being made
+    await hub.post(LIVE_PAGE_WITH_GROUPS, {"first": 20}, token=token)
+    with faulty.distributors.lock:
+        faulty.distributors.calls.clear()
     hub.resources.http.event_hooks["request"].append(outbound)
     event.listen(hub.resources.engine.sync_engine, "before_cursor_execute", statement)
 
@@ -358,9 +373,14 @@ async def test_a_page_sends_its_calls_before_its_products_own_fields_read_the_da
     # and both calls left before the products' own fields ran their statement: the fan-out started
     # from the page, not from the products' liveQuotes resolvers
     calls = [i for i, e in enumerate(events) if e.startswith("call ")]
+    on_their_way = {e: i for i, e in reversed(list(enumerate(events))) if e.startswith("on its way ")}
+    sent = list(on_their_way.values())  # the first time each call waited on the network
     groups = [i for i, e in enumerate(events) if e.startswith("sql ") and "product_group_members" in e]
-    assert len(calls) == 2 and groups, events
+    assert len(calls) == 2 and len(sent) == 2 and groups, events
     assert max(calls) < min(groups), events
+    # and both waited on the network before graphql-core walked the page (the products' groups):
+    # the distributors work, or the connections open, while the hub walks it
+    assert max(sent) < min(groups), events
     # and one call per distributor, with the page's every line
     for code in ("AHEAD-A", "AHEAD-B"):
         (call,) = faulty.distributors.calls_to(code)

@@ -19,8 +19,9 @@ distributors called since start-up.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,30 @@ import httpx
 from datasources.partners.endpoints import IPAddress, PinnedEndpoint
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+ON_ITS_WAY: ContextVar[Callable[[], None] | None] = ContextVar("hub_call_on_its_way", default=None)
+"""Set by a task about to call a partner: called (maybe more than once) as soon as its call waits on
+the network, its request sent or its connection being made. The fan-out of live quotes lets a page's
+walk begin then, not before (datasources/quotes/fanout.py, hub_graphql/types/quotes.py)."""
+
+# httpcore's trace events (the `trace` request extension) after which the call needs no CPU until
+# the network answers.
+_WAITING_ON_THE_NETWORK = frozenset(
+    {
+        "connection.connect_tcp.started",
+        "connection.start_tls.started",
+        "http11.send_request_body.complete",
+        "http2.send_request_body.complete",
+    }
+)
+
+
+def _trace_calling(callback: Callable[[], None]) -> Callable[[str, dict[str, Any]], Any]:
+    async def trace(event: str, _info: dict[str, Any]) -> None:
+        if event in _WAITING_ON_THE_NETWORK:
+            callback()
+
+    return trace
 
 
 def _bracketed(host: str) -> str:
@@ -105,8 +130,11 @@ async def pinned_stream(
     connection is refused (nothing was sent yet), as a client resolving the name itself would.
     """
     last = len(pinned.addresses) - 1
+    on_its_way = ON_ITS_WAY.get()
     for index, address in enumerate(pinned.addresses):
         url, host, extensions = pinned_request_parts(pinned, address)
+        if on_its_way is not None:
+            extensions = {**extensions, "trace": _trace_calling(on_its_way)}
         async with AsyncExitStack() as stack:
             try:
                 response = await stack.enter_async_context(

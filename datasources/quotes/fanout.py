@@ -12,13 +12,14 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 
 from datasources.partners.endpoints import EndpointPolicy
+from datasources.partners.outbound import ON_ITS_WAY
 from datasources.quotes.clients import Endpoint, ask_distributor
 from datasources.quotes.contract import AskedLine, OfferedLine, QuoteFailure
 from datasources.quotes.state import CacheKey, Permit, QuoteState
@@ -63,8 +64,13 @@ async def fan_out(
     http: httpx.AsyncClient,
     state: QuoteState,
     settings: FanOutSettings,
+    on_its_way: Callable[[], None] | None = None,
 ) -> list[Outcome]:
-    """An Outcome per key, in key order; `endpoints` holds the askable (approved, live) distributors."""
+    """An Outcome per key, in key order; `endpoints` holds the askable (approved, live) distributors.
+
+    `on_its_way` is called once every call of the batch waits on the network (or failed first),
+    at once when there is none to make.
+    """
     results: dict[OfferKey, Outcome] = {}
     groups: dict[tuple[int, str, str | None, str | None, bool], list[OfferKey]] = defaultdict(list)
     for key in dict.fromkeys(keys):
@@ -84,18 +90,58 @@ async def fan_out(
     if settings.cache_seconds > 0:
         asking = await _from_cache(asking, state, results)
     permits = await state.allow([endpoint.distributor_id for endpoint, _ in asking])
-    calls = []
-    for (endpoint, wanted), permit in zip(asking, permits, strict=True):
+    calling = [(endpoint, wanted, permit) for (endpoint, wanted), permit in zip(asking, permits, strict=True)]
+    for endpoint, wanted, permit in calling:
         if permit is Permit.REFUSED:
             state.record_refusal(endpoint.distributor_id, endpoint.code)
             for key in wanted:
                 results[key] = Outcome(endpoint.distributor_id, failure=CIRCUIT_OPEN)
-        else:
-            calls.append(
-                _ask(endpoint, wanted, permit, http=http, state=state, settings=settings, results=results)
+    calling = [c for c in calling if c[2] is not Permit.REFUSED]
+    waiting = _AllOnTheirWay(len(calling), on_its_way)
+    await asyncio.gather(
+        *(
+            _ask(
+                endpoint,
+                wanted,
+                permit,
+                http=http,
+                state=state,
+                settings=settings,
+                results=results,
+                on_its_way=waiting.one() if on_its_way else None,
             )
-    await asyncio.gather(*calls)
+            for endpoint, wanted, permit in calling
+        )
+    )
     return [results[key] for key in keys]
+
+
+class _AllOnTheirWay:
+    """Calls `callback` once, when each of `count` calls has said it is on its way (at once for none)."""
+
+    def __init__(self, count: int, callback: Callable[[], None] | None) -> None:
+        self._left = count
+        self._callback = callback
+        if count == 0:
+            self._done()
+
+    def one(self) -> Callable[[], None]:
+        said = False
+
+        def on_its_way() -> None:
+            nonlocal said
+            if not said:
+                said = True
+                self._left -= 1
+                if self._left == 0:
+                    self._done()
+
+        return on_its_way
+
+    def _done(self) -> None:
+        if self._callback is not None:
+            callback, self._callback = self._callback, None
+            callback()
 
 
 def _cache_key(key: OfferKey) -> CacheKey:
@@ -138,9 +184,12 @@ async def _ask(
     state: QuoteState,
     settings: FanOutSettings,
     results: dict[OfferKey, Outcome],
+    on_its_way: Callable[[], None] | None = None,
 ) -> None:
     first = keys[0]
     started = time.perf_counter()
+    if on_its_way is not None:
+        ON_ITS_WAY.set(on_its_way)  # this task's own context (asyncio.gather runs each call in a task)
     try:
         answer = await ask_distributor(
             http,
@@ -166,6 +215,9 @@ async def _ask(
         for key in keys:
             results[key] = Outcome(endpoint.distributor_id, failure=failure.reason)
         return
+    finally:
+        if on_its_way is not None:
+            on_its_way()  # answered, or failed before anything was sent: nothing left to wait for
     state.record_call(
         endpoint.code, (time.perf_counter() - started) * 1000, ok=True, distributor_id=endpoint.distributor_id
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy import select
@@ -40,6 +43,8 @@ class QuoteLoaders:
     """Key 0 (the one key): the deadline and cache time, from the hub policy."""
     offers: Loader
     """OfferKey -> Outcome: one quote call per distributor per batch."""
+    calls: CallsOnTheirWay = field(default_factory=lambda: CallsOnTheirWay())
+    """The offers batches whose calls are not all on their way yet."""
 
     async def ready_to_fan_out(self, distributor_ids: list[int]) -> None:
         """Load what a batch of offers from these distributors needs, so that its calls go out at once."""
@@ -112,13 +117,21 @@ class QuoteLoaders:
         endpoints_by_id = Loader(batch_load_fn=endpoints_of)
         fan_out_settings = Loader(batch_load_fn=settings_of)
 
+        calls = CallsOnTheirWay()
+
         async def offers(keys: list[OfferKey]) -> list[Outcome]:
-            # Both loaded already when the caller got ready (QuoteLoaders.ready_to_fan_out).
-            ids = sorted({k.distributor_id for k in keys})
-            endpoints = endpoints_by_id.load_many(ids)
-            settings = fan_out_settings.load(0)
-            found = {i: e for i, e in zip(ids, await endpoints, strict=True) if e is not None}
-            return await fan_out(keys, found, http=http, state=state, settings=await settings)
+            on_its_way = calls.batch_begun()  # first, before any await: see CallsOnTheirWay.wait
+            try:
+                # Both loaded already when the caller got ready (QuoteLoaders.ready_to_fan_out).
+                ids = sorted({k.distributor_id for k in keys})
+                endpoints = endpoints_by_id.load_many(ids)
+                settings = fan_out_settings.load(0)
+                found = {i: e for i, e in zip(ids, await endpoints, strict=True) if e is not None}
+                return await fan_out(
+                    keys, found, http=http, state=state, settings=await settings, on_its_way=on_its_way
+                )
+            finally:
+                on_its_way()
 
         target_pairs = many_per_key(targets_of, lambda row: row[0])
 
@@ -136,4 +149,33 @@ class QuoteLoaders:
             live_endpoints_by_distributor_id=endpoints_by_id,
             fan_out_settings=fan_out_settings,
             offers=Loader(batch_load_fn=offers, max_batch_size=None),
+            calls=calls,
         )
+
+
+class CallsOnTheirWay:
+    """A request's offers batches, and whether each one's calls are all on their way to the distributors."""
+
+    def __init__(self) -> None:
+        self._pending: list[asyncio.Event] = []
+
+    def batch_begun(self) -> Callable[[], None]:
+        """A batch begins; it calls what this returns once its calls wait on the network."""
+        event = asyncio.Event()
+        self._pending.append(event)
+        return event.set
+
+    async def wait(self, limit_s: float) -> None:
+        """Until every batch begun so far, or dispatched just before, has its calls on their way.
+
+        A batch dispatched (Loader.dispatch) takes its first step on the event loop's next turn,
+        and registers itself there before any await of its own: hence the one turn given first.
+        Never longer than `limit_s`: a call that cannot even start sending is the fan-out's to time out.
+        """
+        await asyncio.sleep(0)
+        self._pending = [event for event in self._pending if not event.is_set()]
+        if self._pending:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(limit_s):
+                    for event in list(self._pending):
+                        await event.wait()

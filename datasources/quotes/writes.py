@@ -49,6 +49,23 @@ async def insert_request(
     now: datetime,
     expires_at: datetime,
 ) -> QuoteRequest:
+    request = await insert_request_head(
+        session, reseller_id=reseller_id, user_id=user_id, currency=currency, now=now, expires_at=expires_at
+    )
+    await insert_request_lines(session, request.id, items, distributor_ids)
+    return request
+
+
+async def insert_request_head(
+    session: AsyncSession,
+    *,
+    reseller_id: int,
+    user_id: int | None,
+    currency: str,
+    now: datetime,
+    expires_at: datetime,
+) -> QuoteRequest:
+    """The request's own row, flushed: its id is known (insert_request_lines writes the rest)."""
     request = QuoteRequest(
         reseller_id=reseller_id,
         status="OPEN",
@@ -59,22 +76,28 @@ async def insert_request(
     )
     session.add(request)
     await session.flush()
+    return request
+
+
+async def insert_request_lines(
+    session: AsyncSession, request_id: int, items: Sequence[tuple[str, int]], distributor_ids: Sequence[int]
+) -> None:
+    """A request's items and the distributors it goes to."""
     # Core executemany on the tables: a request holds up to 500 lines, and the ORM's bulk insert would
     # split the batch wherever a None appears (it leaves None keys out), costing a statement per run.
     if items:
         await session.execute(
             insert(QuoteRequestItem.__table__),
             [
-                {"request_id": request.id, "position": i, "sku": sku, "quantity": q}
+                {"request_id": request_id, "position": i, "sku": sku, "quantity": q}
                 for i, (sku, q) in enumerate(items)
             ],
         )
     if distributor_ids:
         await session.execute(
             insert(QuoteRequestDistributor.__table__),
-            [{"request_id": request.id, "distributor_id": d} for d in distributor_ids],
+            [{"request_id": request_id, "distributor_id": d} for d in distributor_ids],
         )
-    return request
 
 
 def quote_total(lines: Sequence[OfferedLine]) -> int | None:

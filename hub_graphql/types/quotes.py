@@ -29,6 +29,8 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 
 from datasources.db import UnitOfWork
 from datasources.quotes import models
+from datasources.quotes.clients import LIVE_TRANSPORTS
+from datasources.quotes.fanout import Outcome
 from hub_graphql.mutations import run_checked, run_mutation
 from hub_graphql.permissions import guarded
 from hub_graphql.types.catalog import Product
@@ -308,6 +310,10 @@ def _meets(schema: GraphQLSchema, condition: str, object_type: GraphQLObjectType
     )
 
 
+CALLS_ON_THEIR_WAY_LIMIT_S = 0.05
+"""The longest a page waits for its calls to leave before walking its products (loopback: under 1 ms)."""
+
+
 @dataclass
 class LiveQuotesAhead:
     """The `liveQuotes` selections under a product page, planned already; `ask` once the page is read."""
@@ -332,6 +338,10 @@ class LiveQuotesAhead:
             if wanted:
                 _start_live_quotes(context, wanted, arguments, ahead=True)
         context.loaders.quotes.offers.dispatch()
+        # Wait until the calls are on their way: the batch's tasks would otherwise send only after
+        # graphql-core has walked the whole page (asyncio runs them after the current work), and
+        # the walk's milliseconds would come before the distributors' latency instead of during it.
+        await context.loaders.quotes.calls.wait(CALLS_ON_THEIR_WAY_LIMIT_S)
 
 
 def look_ahead_live_quotes(info: Info) -> LiveQuotesAhead | None:
@@ -658,12 +668,12 @@ async def _in_unit(info: Info, step: Callable[[UnitOfWork], Awaitable[workflow.R
     return await run_checked(info, step)
 
 
-async def _ask_and_store(info: Info, ask: workflow.LiveAsk | None) -> None:
-    """Ask the live distributors (no transaction open meanwhile), then store their answers in one unit."""
-    if ask is None or not ask.distributor_ids:
-        return
+async def _store_answers(
+    info: Info, ask: workflow.LiveAsk, asking: Awaitable[dict[int, list[Outcome]]]
+) -> None:
+    """Wait for the live distributors' answers (no transaction open meanwhile), then store them in one unit."""
     policy = await info.context.policy()
-    outcomes = await workflow.ask_live(info.context.loaders.quotes, ask)
+    outcomes = await asking
     now = reads.utcnow()
     answers = [workflow.live_answer(d, o, now, policy) for d, o in outcomes.items()]
 
@@ -673,17 +683,57 @@ async def _ask_and_store(info: Info, ask: workflow.LiveAsk | None) -> None:
     await run_mutation(info, store)
 
 
+async def _ask_and_store(info: Info, ask: workflow.LiveAsk | None) -> None:
+    """Ask the live distributors, then store their answers (refreshQuotes)."""
+    if ask is None or not ask.distributor_ids:
+        return
+    await _store_answers(info, ask, workflow.ask_live(info.context.loaders.quotes, ask))
+
+
 async def request_quote_of(info: Info, data: workflow.RequestQuoteData) -> QuoteRequestPayload:
     """`requestQuote` for the signed-in reseller: store the request, then ask the live distributors.
 
-    The one path of every quote request (requestQuote, requestQuoteFromDemandPlan).
+    The one path of every quote request (requestQuote, requestQuoteFromDemandPlan). The calls to
+    the distributors leave as soon as the request has its id, while its lines are written and
+    committed (workflow.create_request's `start_asking`); their answers are stored after the commit.
     """
     viewer = await info.context.viewer()
     policy = await info.context.policy()
-    result = await _in_unit(
-        info, lambda unit: workflow.create_request(unit.session, viewer, policy, data, reads.utcnow())
-    )
-    if not result.errors:
+    loaders = info.context.loaders.quotes
+    # What the calls need (the endpoints of the reseller's live distributors, the fan-out's settings)
+    # is read before the unit: while it runs it holds the request's session, which the loaders use.
+    ready: set[int] = set()
+    if viewer is not None and viewer.reseller_id is not None:
+        askable = await loaders.askable_distributors_by_reseller_id.load(viewer.reseller_id)
+        ready = {d.id for d in askable if d.quote_transport in LIVE_TRANSPORTS}
+        if ready:
+            await loaders.ready_to_fan_out(sorted(ready))
+    asking: list[asyncio.Task[dict[int, list[Outcome]]]] = []
+
+    async def start_asking(ask: workflow.LiveAsk) -> None:
+        # Any distributor not read above (none is: the request's live ones are among the askable)
+        # would need the session the unit holds: then the calls wait for the commit.
+        if ask.distributor_ids and ready.issuperset(ask.distributor_ids):
+            asking.append(asyncio.create_task(workflow.ask_live(loaders, ask)))
+
+    try:
+        result = await _in_unit(
+            info,
+            lambda unit: workflow.create_request(
+                unit.session, viewer, policy, data, reads.utcnow(), start_asking
+            ),
+        )
+    except BaseException:
+        for task in asking:
+            task.cancel()
+        raise
+    if result.errors:  # nothing is started before the input is valid; nothing was stored
+        for task in asking:
+            task.cancel()
+    elif asking:
+        assert result.ask is not None
+        await _store_answers(info, result.ask, asking[0])
+    else:
         await _ask_and_store(info, result.ask)
     return await _request_payload(info, result)
 

@@ -10,7 +10,7 @@ quote, and `refreshQuotes` asks it again like an UNAVAILABLE one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,7 +38,8 @@ from datasources.quotes.writes import (
     accept_offered_quote,
     cancel_request,
     claim_acceptance,
-    insert_request,
+    insert_request_head,
+    insert_request_lines,
     mark_quoted,
     store_answer,
     store_answers,
@@ -101,9 +102,22 @@ class Result:
 
 
 async def create_request(
-    session: AsyncSession, viewer: Viewer, policy: HubPolicy, data: RequestQuoteData, now: datetime
+    session: AsyncSession,
+    viewer: Viewer,
+    policy: HubPolicy,
+    data: RequestQuoteData,
+    now: datetime,
+    start_asking: Callable[[LiveAsk], Awaitable[None]] | None = None,
 ) -> Result:
-    """Validate and expand the items, store the request; the live distributors are asked after."""
+    """Validate and expand the items, store the request; the live distributors are asked after.
+
+    `start_asking`, when given, is awaited with the LiveAsk once the input is valid and the request
+    has its id, before its lines are written: the caller may start the calls to the distributors
+    then (they need the id, nothing else of the stored request), so that writing a few hundred
+    lines and committing happen while the distributors work. If the unit then fails, the caller
+    cancels what it started; the distributors were asked about a request that never was, which
+    costs them a quote and the hub nothing.
+    """
     result = Result()
     errors = result.errors
     if viewer.reseller_id is None:
@@ -121,13 +135,11 @@ async def create_request(
     items = await _expand_items(session, data.items, errors)
     if errors:
         return result
-    request = await insert_request(
+    request = await insert_request_head(
         session,
         reseller_id=viewer.reseller_id,
         user_id=viewer.user_id,
         currency=currency,
-        items=items,
-        distributor_ids=[d.id for d in distributors],
         now=now,
         expires_at=now + timedelta(hours=policy.quote_validity_hours),
     )
@@ -139,6 +151,9 @@ async def create_request(
         items=items,
         distributor_ids=[d.id for d in distributors if d.quote_transport in LIVE_TRANSPORTS],
     )
+    if start_asking is not None:
+        await start_asking(result.ask)
+    await insert_request_lines(session, request.id, items, [d.id for d in distributors])
     return result
 
 
