@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -45,6 +45,19 @@ class QuoteLoaders:
     """OfferKey -> Outcome: one quote call per distributor per batch."""
     calls: CallsOnTheirWay = field(default_factory=lambda: CallsOnTheirWay())
     """The offers batches whose calls are not all on their way yet."""
+    offers_at_once: Callable[[list[OfferKey]], Awaitable[list[Outcome]]] | None = None
+    """The offers loader's batch, called directly (QuoteLoaders.ask_at_once)."""
+
+    async def ask_at_once(self, keys: list[OfferKey]) -> list[Outcome]:
+        """The offers of keys a request asks once, in key order: the loader's batch without the loader.
+
+        A quote request's lines go out once, fresh, under the request's own id: nothing to share
+        with another field of the operation. Through the loader each key cost a future and a cache
+        entry, about 3 ms for the 1,500 keys of 300 lines to five distributors, all of it before
+        the first call left.
+        """
+        assert self.offers_at_once is not None
+        return await self.offers_at_once(keys)
 
     async def ready_to_fan_out(self, distributor_ids: list[int]) -> None:
         """Load what a batch of offers from these distributors needs, so that its calls go out at once."""
@@ -150,6 +163,7 @@ class QuoteLoaders:
             fan_out_settings=fan_out_settings,
             offers=Loader(batch_load_fn=offers, max_batch_size=None),
             calls=calls,
+            offers_at_once=offers,
         )
 
 

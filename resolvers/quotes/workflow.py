@@ -313,7 +313,7 @@ async def ask_live(loaders: QuoteLoaders, ask: LiveAsk) -> dict[int, list[Outcom
         for d in ask.distributor_ids
         for sku, quantity in ask.items
     ]
-    outcomes: list[Outcome] = await loaders.offers.load_many(keys) if keys else []
+    outcomes: list[Outcome] = await loaders.ask_at_once(keys) if keys else []
     by_distributor: dict[int, list[Outcome]] = {d: [] for d in ask.distributor_ids}
     for key, outcome in zip(keys, outcomes, strict=True):
         by_distributor[key.distributor_id].append(outcome)
