@@ -577,3 +577,33 @@ async def test_every_fault_is_stored_as_unavailable_with_its_reason_and_the_heal
         assert mine["leadTimeDays"] == theirs["leadTimeDays"]
         if theirs["available"]:
             assert Decimal(mine["unitPrice"]["amount"]) == Decimal(theirs["unitPrice"])
+
+
+async def test_each_live_answer_is_stored_as_it_comes_not_after_the_slowest(hub: Hub, faulty: Faulty) -> None:
+    # given a healthy distributor and a late one (it answers after 2 s, past the 1.9 s deadline)
+    _, token, ids = await _setup(hub, faulty, 12, OK_R="ok", SLOW="late")
+    await set_policy(hub, timeout_ms=1900)
+
+    # when a request is on its way, and the database is read meanwhile, from another session
+    requesting = asyncio.create_task(_request(hub, token, _items(12, quantity=3)))
+    seen: tuple[str, bool] | None = None  # the healthy quote's status, and whether the request had ended
+    deadline = asyncio.get_running_loop().time() + 1.8
+    while seen is None and asyncio.get_running_loop().time() < deadline:
+        async with hub.resources.session_factory() as session:
+            status = await session.scalar(
+                select(DistributorQuote.status).where(DistributorQuote.distributor_id == ids["OK_R"])
+            )
+        if status is not None:
+            seen = (status, requesting.done())
+        else:
+            await asyncio.sleep(0.02)
+    payload = await requesting
+
+    # then the healthy quote was stored, committed, while the late one was still awaited
+    assert seen == ("OFFERED", False)
+    # and in the end each has its quote: what the healthy one sent, and why the late one has none
+    quotes = {q["distributor"]["code"]: q for q in payload["quoteRequest"]["quotes"]}
+    assert quotes["OK_R"]["status"] == "OFFERED" and len(quotes["OK_R"]["lines"]) == 12
+    assert quotes["SLOW"]["status"] == "UNAVAILABLE"
+    assert "gave no answer within 1900 ms" in quotes["SLOW"]["failure"]
+    assert payload["quoteRequest"]["status"] == "QUOTED"

@@ -65,16 +65,20 @@ async def fan_out(
     state: QuoteState,
     settings: FanOutSettings,
     on_its_way: Callable[[], None] | None = None,
+    on_answered: Callable[[dict[OfferKey, Outcome]], None] | None = None,
 ) -> list[Outcome]:
     """An Outcome per key, in key order; `endpoints` holds the askable (approved, live) distributors.
 
     `on_its_way` is called once every call of the batch waits on the network (or failed first),
-    at once when there is none to make.
+    at once when there is none to make. `on_answered` is called with each call's outcomes (a
+    distributor's keys of one currency, reseller and request) as soon as they are all in, so that
+    a caller can store one distributor's answer while waiting for the others'.
     """
     results: dict[OfferKey, Outcome] = {}
     groups: dict[tuple[int, str, str | None, str | None, bool], list[OfferKey]] = defaultdict(list)
     for key in dict.fromkeys(keys):
         groups[(key.distributor_id, key.currency, key.reseller_code, key.request_ref, key.fresh)].append(key)
+    report = _Answered(list(groups.values()), results, on_answered)
     asking: list[tuple[Endpoint, list[OfferKey]]] = []
     for (distributor_id, _currency, _reseller, _ref, _fresh), group in groups.items():
         endpoint = endpoints.get(distributor_id)
@@ -97,6 +101,7 @@ async def fan_out(
             for key in wanted:
                 results[key] = Outcome(endpoint.distributor_id, failure=CIRCUIT_OPEN)
     calling = [c for c in calling if c[2] is not Permit.REFUSED]
+    report.complete_ones()  # no endpoint, the circuit open, the cache: answered without a call
     waiting = _AllOnTheirWay(len(calling), on_its_way)
     await asyncio.gather(
         *(
@@ -109,11 +114,40 @@ async def fan_out(
                 settings=settings,
                 results=results,
                 on_its_way=waiting.one() if on_its_way else None,
+                on_done=report.complete_ones,
             )
             for endpoint, wanted, permit in calling
         )
     )
     return [results[key] for key in keys]
+
+
+class _Answered:
+    """Reports each group of keys to `callback` once all its outcomes are in, and only once."""
+
+    def __init__(
+        self,
+        groups: list[list[OfferKey]],
+        results: dict[OfferKey, Outcome],
+        callback: Callable[[dict[OfferKey, Outcome]], None] | None,
+    ) -> None:
+        self._waiting = groups if callback is not None else []
+        self._results = results
+        self._callback = callback
+
+    def complete_ones(self) -> None:
+        if not self._waiting:
+            return
+        results, complete = self._results, []
+        for group in self._waiting:
+            if all(key in results for key in group):
+                complete.append(group)
+        if complete:
+            done = {id(group) for group in complete}
+            self._waiting = [group for group in self._waiting if id(group) not in done]
+            assert self._callback is not None
+            for group in complete:
+                self._callback({key: results[key] for key in group})
 
 
 class _AllOnTheirWay:
@@ -185,6 +219,7 @@ async def _ask(
     settings: FanOutSettings,
     results: dict[OfferKey, Outcome],
     on_its_way: Callable[[], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> None:
     first = keys[0]
     started = time.perf_counter()
@@ -214,6 +249,8 @@ async def _ask(
         await state.call_failed(endpoint.distributor_id, endpoint.code)
         for key in keys:
             results[key] = Outcome(endpoint.distributor_id, failure=failure.reason)
+        if on_done is not None:
+            on_done()
         return
     finally:
         if on_its_way is not None:
@@ -225,6 +262,8 @@ async def _ask(
     lines = [answer.lines[AskedLine(key.sku, key.quantity)] for key in keys]
     for key, line in zip(keys, lines, strict=True):
         results[key] = Outcome(endpoint.distributor_id, line=line, valid_until=answer.valid_until)
+    if on_done is not None:
+        on_done()
     ttl = settings.cache_seconds
     if answer.valid_until is not None:
         ttl = min(ttl, (answer.valid_until - datetime.now(UTC)).total_seconds())

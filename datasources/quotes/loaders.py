@@ -45,19 +45,21 @@ class QuoteLoaders:
     """OfferKey -> Outcome: one quote call per distributor per batch."""
     calls: CallsOnTheirWay = field(default_factory=lambda: CallsOnTheirWay())
     """The offers batches whose calls are not all on their way yet."""
-    offers_at_once: Callable[[list[OfferKey]], Awaitable[list[Outcome]]] | None = None
+    offers_at_once: Callable[..., Awaitable[list[Outcome]]] | None = None
     """The offers loader's batch, called directly (QuoteLoaders.ask_at_once)."""
 
-    async def ask_at_once(self, keys: list[OfferKey]) -> list[Outcome]:
+    async def ask_at_once(
+        self, keys: list[OfferKey], on_answered: Callable[[dict[OfferKey, Outcome]], None] | None = None
+    ) -> list[Outcome]:
         """The offers of keys a request asks once, in key order: the loader's batch without the loader.
 
         A quote request's lines go out once, fresh, under the request's own id: nothing to share
         with another field of the operation. Through the loader each key cost a future and a cache
         entry, about 3 ms for the 1,500 keys of 300 lines to five distributors, all of it before
-        the first call left.
+        the first call left. `on_answered`: as fan_out's, each distributor's outcomes as they come.
         """
         assert self.offers_at_once is not None
-        return await self.offers_at_once(keys)
+        return await self.offers_at_once(keys, on_answered)
 
     async def ready_to_fan_out(self, distributor_ids: list[int]) -> None:
         """Load what a batch of offers from these distributors needs, so that its calls go out at once."""
@@ -132,7 +134,9 @@ class QuoteLoaders:
 
         calls = CallsOnTheirWay()
 
-        async def offers(keys: list[OfferKey]) -> list[Outcome]:
+        async def offers(
+            keys: list[OfferKey], on_answered: Callable[[dict[OfferKey, Outcome]], None] | None = None
+        ) -> list[Outcome]:
             on_its_way = calls.batch_begun()  # first, before any await: see CallsOnTheirWay.wait
             try:
                 # Both loaded already when the caller got ready (QuoteLoaders.ready_to_fan_out).
@@ -141,7 +145,13 @@ class QuoteLoaders:
                 settings = fan_out_settings.load(0)
                 found = {i: e for i, e in zip(ids, await endpoints, strict=True) if e is not None}
                 return await fan_out(
-                    keys, found, http=http, state=state, settings=await settings, on_its_way=on_its_way
+                    keys,
+                    found,
+                    http=http,
+                    state=state,
+                    settings=await settings,
+                    on_its_way=on_its_way,
+                    on_answered=on_answered,
                 )
             finally:
                 on_its_way()
