@@ -501,7 +501,8 @@ def check_answer(name: str, answer: dict[str, Any]) -> None:
 async def statements_of(url: str, makers: dict[str, Any]) -> dict[str, int]:
     """SQL statements one request of each operation sends, counted in process on the same database."""
     counts: dict[str, int] = {}
-    app = create_app(Settings(_env_file=None, database_url=url))
+    # Uncached: the second of two same requests would otherwise be answered from the response cache.
+    app = create_app(Settings(_env_file=None, database_url=url, response_cache=False))
     async with app.router.lifespan_context(app):
         engine = app.state.resources_holder["resources"].engine
         statements: list[str] = []
