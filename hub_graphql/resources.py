@@ -27,6 +27,7 @@ from datasources.quotes.state import SHARED_KEY as QUOTES_KEY
 from datasources.quotes.state import OfferCache, ProcessBreakers, QuoteState
 from datasources.rate_limits import CounterStore, FailureRule, MemoryCounters, RedisCounters
 from datasources.redis_client import redis_client
+from datasources.stores.counts import StoreCounts
 from datasources.warmup import warm_pool
 from hub_graphql.settings import Settings
 from resolvers.limits import RateLimits, SignInPolicy
@@ -49,6 +50,8 @@ class Resources:
     Redis uses this one (rate limits, persisted queries, quote state); it is closed with the resources."""
     outbox: OutboxWorker | None = None
     """The outbox worker, when this process delivers (`HUB_OUTBOX_WORKER`)."""
+    store_counts: StoreCounts = field(default_factory=lambda: StoreCounts(0))
+    """Stores' product counts, kept until the catalog or the stores change (`HUB_STORE_COUNT_CACHE_ENTRIES`)."""
 
 
 def outbox_deliverers(
@@ -116,6 +119,7 @@ async def open_resources(settings: Settings, *, deliver: bool = False) -> AsyncI
             rate_limits=rate_limits_of(settings, counters),
             shared={QUOTES_KEY: quote_state_of(settings, redis)},
             redis=redis,
+            store_counts=StoreCounts(settings.store_count_cache_entries),
             outbox=worker,
         )
     finally:

@@ -193,3 +193,6 @@ class Settings(BaseSettings):
     """A safety net: an answer is dropped this long after it was made, even if nothing it shows changed."""
     response_cache_max_age_seconds: int = Field(default=5, ge=0, le=3600)
     """`Cache-Control: public, max-age=…` of cacheable GET answers, for a CDN or a browser in front."""
+    store_count_cache_entries: int = Field(default=10_000, ge=0, le=10_000_000)
+    """Stores' product counts (`totalCount`) kept in each process until the catalog or the stores change
+    (datasources/stores/counts.py); 0 keeps none and counts every time."""

@@ -18,6 +18,7 @@ from datasources.money import MAX_AMOUNT, to_minor
 from datasources.pagination import Page, cut_page
 from datasources.partners.models import HubPolicy, Reseller
 from datasources.stores import writes
+from datasources.stores.counts import StoreCounts
 from datasources.stores.loaders import StoreProductRow, store_product_row
 from datasources.stores.models import MARKUP_SCALE, Store
 from datasources.stores.queries import count_store_products, store_product_page
@@ -121,8 +122,11 @@ async def store_products_page(
     )
 
 
-async def store_products_count(db: RequestDatabase, store_id: int, query: ProductQuery) -> int:
-    return await count_store_products(db, store_id, query)
+async def store_products_count(
+    db: RequestDatabase, counts: StoreCounts, store_id: int, query: ProductQuery
+) -> int:
+    """How many products of the store match, over all pages: kept until the catalog or the stores change."""
+    return await counts.count(db, (store_id, query), lambda: count_store_products(db, store_id, query))
 
 
 # ---------------------------------------------------------------- mutations

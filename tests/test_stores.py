@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from datasources.db import standalone_database
+from datasources.stores.counts import StoreCounts
 from datasources.stores.models import Store, StoreAssortmentRule, StorePriceRule, StoreProductContent
 from tests.harness import Hub, QueryCounter, codes_of
 from tests.stores_factory import (
@@ -691,3 +693,79 @@ async def test_a_reseller_lists_its_stores_and_others_see_only_open_ones(hub: Hu
         {"slug": "a-draft", "status": "DRAFT"},
         {"slug": "b-open", "status": "OPEN"},
     ]
+
+
+async def test_a_stores_count_is_kept_until_the_catalog_or_the_store_changes(
+    hub: Hub, count_queries: QueryCounter
+) -> None:
+    # given: a store of 5 products, counted for a signed-in viewer (the response cache never answers one)
+    admin, _ = await admin_store(hub)
+
+    async def total() -> int:
+        data = await hub.query(STORE_PRODUCTS, {"slug": "north-shop", "first": 1}, token=admin)
+        return data["store"]["products"]["totalCount"]
+
+    def counted() -> list[str]:
+        return [s for s in count_queries.statements if "count(*)" in s.lower()]
+
+    assert await total() == 5
+    # when: the same count is asked again
+    count_queries.reset()
+    assert await total() == 5
+    # then: it is not made again (the versions of the catalog and the stores are read instead)
+    assert counted() == [], count_queries.statements
+    assert any("cache_versions" in s for s in count_queries.statements)
+    # and: a change to the store's assortment shows in the next count
+    await hub.query(
+        SET_ASSORTMENT, {"slug": "north-shop", "input": {"includeCategoryCodes": ["drills"]}}, token=admin
+    )
+    count_queries.reset()
+    assert await total() == 2
+    assert len(counted()) == 1
+    # and: so does a change to the master catalog (a product discontinued, another added)
+    writer = await hub.user("CATALOG_MANAGER")
+    changes = [
+        {"sku": "A-1", "name": "Product A-1", "categoryCode": "drills", "status": "DISCONTINUED"},
+        {
+            "sku": "A-9",
+            "name": "New drill",
+            "categoryCode": "drills",
+            "listPrices": [{"currency": "USD", "amount": "3.00"}],
+        },
+        {
+            "sku": "A-8",
+            "name": "Another drill",
+            "categoryCode": "drills",
+            "listPrices": [{"currency": "USD", "amount": "4.00"}],
+        },
+    ]
+    assert (await hub.query(UPSERT_PRODUCTS, {"input": changes}, token=writer))["upsertProducts"][
+        "userErrors"
+    ] == []
+    assert await total() == 3
+    # and: a write that is rolled back (bad input) changes nothing and keeps the count
+    bad = [{"sku": "A-7", "name": "", "categoryCode": "drills"}]
+    assert (await hub.query(UPSERT_PRODUCTS, {"input": bad}, token=writer))["upsertProducts"]["userErrors"]
+    count_queries.reset()
+    assert await total() == 3
+    assert counted() == []
+
+
+async def test_store_counts_keep_at_most_their_entries_and_none_with_zero(hub: Hub) -> None:
+    made: list[str] = []
+
+    async def make(key: str) -> int:
+        made.append(key)
+        return len(key)
+
+    async with standalone_database(hub.resources.session_factory) as db:
+        kept = StoreCounts(2)
+        for key in ("a", "bb", "a", "ccc", "bb"):
+            assert await kept.count(db, key, lambda key=key: make(key)) == len(key)
+        # "a" and "bb" were made, "a" kept; "ccc" pushed out "bb", made again
+        assert made == ["a", "bb", "ccc", "bb"] and len(kept) == 2
+        made.clear()
+        none = StoreCounts(0)
+        for _ in range(2):
+            assert await none.count(db, "a", lambda: make("a")) == 1
+        assert made == ["a", "a"] and len(none) == 0

@@ -203,7 +203,9 @@ class Store(Node):
                 for c, p in zip(page.cursors, page.items, strict=True)
             ],
             page_info=PageInfo.of(page),
-            count=lambda: stores.store_products_count(db, self.row.id, query),
+            count=lambda: stores.store_products_count(
+                db, info.context.resources.store_counts, self.row.id, query
+            ),
         )
 
     @strawberry.field(description="A product as this store sells it; null when the store does not sell it.")
