@@ -19,7 +19,7 @@ from datasources.pagination import Page, cut_page
 from datasources.partners.models import HubPolicy, Reseller
 from datasources.stores import writes
 from datasources.stores.counts import StoreCounts
-from datasources.stores.loaders import StoreProductRow, store_product_row
+from datasources.stores.loaders import StoreProductRow, store_page_row
 from datasources.stores.models import MARKUP_SCALE, Store
 from datasources.stores.queries import count_store_products, store_product_page
 from resolvers.access import Viewer, can_manage_store, can_see_store
@@ -114,11 +114,11 @@ async def store_products_page(
     after_sku = str(key[0]) if key else None
     rows = await store_product_page(db, store_id, query, limit=size + 1, after_sku=after_sku)
     return cut_page(
-        [store_product_row(r) for r in rows],
+        [store_page_row(r) for r in rows],
         size,
         after_given=after is not None,
         kind="store-product",
-        key_of=lambda p: [p.product.sku],
+        key_of=lambda p: [p.sku],
     )
 
 

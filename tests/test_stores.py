@@ -769,3 +769,21 @@ async def test_store_counts_keep_at_most_their_entries_and_none_with_zero(hub: H
         for _ in range(2):
             assert await none.count(db, "a", lambda: make("a")) == 1
         assert made == ["a", "a"] and len(none) == 0
+
+
+async def test_a_store_pages_master_products_load_in_one_batch(hub: Hub, count_queries: QueryCounter) -> None:
+    # given: a store of 5 products (a page reads only the columns it shows, not the master rows)
+    await admin_store(hub)
+    page = """query($slug: String!, $first: Int) { store(slug: $slug) { products(first: $first) {
+      edges { node { sku name product { sku name status } } } } } }"""
+    for first in (2, 5):
+        count_queries.reset()
+        # when: the page asks for each product's master product
+        data = await hub.query(page, {"slug": "north-shop", "first": first})
+        nodes = [e["node"] for e in data["store"]["products"]["edges"]]
+        # then: each is its own, ACTIVE, with the master's name, in one statement for the page
+        assert [n["product"]["sku"] for n in nodes] == [n["sku"] for n in nodes][:first]
+        assert {n["product"]["status"] for n in nodes} == {"ACTIVE"}
+        assert all(n["product"]["name"] == f"Product {n['sku']}" for n in nodes)
+        loads = [s for s in count_queries.statements if s.lstrip().upper().startswith("SELECT PRODUCTS.")]
+        assert len(loads) == 1, count_queries.statements

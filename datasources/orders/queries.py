@@ -25,7 +25,7 @@ async def store_prices(
         return {}
     statement = store_products(None, session.bind.dialect.name).where(Product.sku.in_(sorted(set(skus))))
     rows = (await session.execute(statement, {"store_id": store_id})).all()
-    return {item.product.sku: item for item in (store_product_row(r) for r in rows)}
+    return {item.sku: item for item in (store_product_row(r) for r in rows)}
 
 
 @dataclass(frozen=True)

@@ -33,21 +33,46 @@ class StoreProductRow:
     """A master product as one store sells it (price and list price in the store's minor units)."""
 
     store_id: int
-    product: Product
+    product_id: int
+    sku: str
+    category_id: int | None
     price_minor: int
     list_minor: int | None
     name: str
     description: str | None
+    product: Product | None
+    """The master product's row; None from a store page, which reads only the columns it shows (its
+    `product` field loads the row by id when asked)."""
 
 
 def store_product_row(row: Any) -> StoreProductRow:
+    """From `store_products(kind="rows")`: (store id, the Product entity, price, list price, name, description)."""
+    product = row[1]
     return StoreProductRow(
         store_id=row[0],
-        product=row[1],
+        product_id=product.id,
+        sku=product.sku,
+        category_id=product.category_id,
         price_minor=row[2],
         list_minor=row[3],
         name=row[4],
         description=row[5],
+        product=product,
+    )
+
+
+def store_page_row(row: Any) -> StoreProductRow:
+    """From `store_products(kind="page")`: the same, with the product's id, SKU and category for its entity."""
+    return StoreProductRow(
+        store_id=row[0],
+        product_id=row[1],
+        sku=row[2],
+        category_id=row[3],
+        price_minor=row[4],
+        list_minor=row[5],
+        name=row[6],
+        description=row[7],
+        product=None,
     )
 
 

@@ -88,7 +88,7 @@ class StoreProduct:
     @classmethod
     def of(cls, row: StoreProductRow, currency: str) -> StoreProduct:
         return cls(
-            sku=row.product.sku,
+            sku=row.sku,
             name=row.name,
             description=row.description,
             price=Money.of_minor(row.price_minor, currency),
@@ -98,14 +98,16 @@ class StoreProduct:
 
     @strawberry.field
     async def category(self, info: Info) -> Category | None:
-        if self.row.product.category_id is None:
+        if self.row.category_id is None:
             return None
-        row = await info.context.loaders.catalog.category_by_id.load(self.row.product.category_id)
+        row = await info.context.loaders.catalog.category_by_id.load(self.row.category_id)
         return Category.of(row) if row else None
 
     @strawberry.field(description="The master catalog's product.")
-    def product(self) -> Product:
-        return Product.of(self.row.product)
+    async def product(self, info: Info) -> Product:
+        # A store page reads only the columns it shows; the product's row is loaded when asked for.
+        row = self.row.product or await info.context.loaders.catalog.product_by_id.load(self.row.product_id)
+        return Product.of(row)
 
 
 @strawberry.type
