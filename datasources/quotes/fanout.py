@@ -94,13 +94,14 @@ async def fan_out(
     if settings.cache_seconds > 0:
         asking = await _from_cache(asking, state, results)
     permits = await state.allow([endpoint.distributor_id for endpoint, _ in asking])
-    calling = [(endpoint, wanted, permit) for (endpoint, wanted), permit in zip(asking, permits, strict=True)]
-    for endpoint, wanted, permit in calling:
+    calling: list[tuple[Endpoint, list[OfferKey], Permit]] = []
+    for (endpoint, wanted), permit in zip(asking, permits, strict=True):
         if permit is Permit.REFUSED:
             state.record_refusal(endpoint.distributor_id, endpoint.code)
             for key in wanted:
                 results[key] = Outcome(endpoint.distributor_id, failure=CIRCUIT_OPEN)
-    calling = [c for c in calling if c[2] is not Permit.REFUSED]
+        else:
+            calling.append((endpoint, wanted, permit))
     report.complete_ones()  # no endpoint, the circuit open, the cache: answered without a call
     waiting = _AllOnTheirWay(len(calling), on_its_way)
     await asyncio.gather(

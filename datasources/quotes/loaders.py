@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import select
@@ -43,13 +43,13 @@ class QuoteLoaders:
     """Key 0 (the one key): the deadline and cache time, from the hub policy."""
     offers: Loader
     """OfferKey -> Outcome: one quote call per distributor per batch."""
-    calls: CallsOnTheirWay = field(default_factory=lambda: CallsOnTheirWay())
+    calls: CallsOnTheirWay
     """The offers batches whose calls are not all on their way yet."""
-    offers_at_once: Callable[..., Awaitable[list[Outcome]]] | None = None
+    offers_at_once: Callable[..., Awaitable[list[Outcome]]]
     """The offers loader's batch, called directly (QuoteLoaders.ask_at_once)."""
 
     async def ask_at_once(
-        self, keys: list[OfferKey], on_answered: Callable[[dict[OfferKey, Outcome]], None] | None = None
+        self, keys: list[OfferKey], on_answered: Callable[[dict[OfferKey, Outcome]], None]
     ) -> list[Outcome]:
         """The offers of keys a request asks once, in key order: the loader's batch without the loader.
 
@@ -58,7 +58,6 @@ class QuoteLoaders:
         entry, about 3 ms for the 1,500 keys of 300 lines to five distributors, all of it before
         the first call left. `on_answered`: as fan_out's, each distributor's outcomes as they come.
         """
-        assert self.offers_at_once is not None
         return await self.offers_at_once(keys, on_answered)
 
     async def ready_to_fan_out(self, distributor_ids: list[int]) -> None:

@@ -671,15 +671,20 @@ async def _in_unit(info: Info, step: Callable[[UnitOfWork], Awaitable[workflow.R
     return await run_checked(info, step)
 
 
+_ENDED = None
+"""Put on `_Asking.answers` when the fan-out's task ends, after every answer it gave."""
+
+
 class _Asking:
     """The live distributors asked about a request, and their answers as each one comes in."""
 
     def __init__(self, loaders: QuoteLoaders, ask: workflow.LiveAsk) -> None:
         self.ask = ask
-        self.answers: asyncio.Queue[tuple[int, list[Outcome]]] = asyncio.Queue()
+        self.answers: asyncio.Queue[tuple[int, list[Outcome]] | None] = asyncio.Queue()
         self.task = asyncio.create_task(
             workflow.ask_live(loaders, ask, lambda d, outcomes: self.answers.put_nowait((d, outcomes)))
         )
+        self.task.add_done_callback(lambda _task: self.answers.put_nowait(_ENDED))
 
     def cancel(self) -> None:
         self.task.cancel()
@@ -695,31 +700,19 @@ class _Asking:
         policy = await info.context.policy()
         waiting = set(self.ask.distributor_ids)
         while waiting:
-            arrived = await self._next_answers()
-            now = reads.utcnow()
-            answers = [workflow.live_answer(d, o, now, policy) for d, o in arrived]
-            waiting -= {d for d, _ in arrived}
-            await run_mutation(info, functools.partial(self._store_in, answers=answers, now=now))
-        await self.task
-
-    async def _next_answers(self) -> list[tuple[int, list[Outcome]]]:
-        """The answers come since the last call, waiting for one if none has."""
-        if self.answers.empty():
-            arrival = asyncio.ensure_future(self.answers.get())
-            try:
-                await asyncio.wait({arrival, self.task}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                if not arrival.done():
-                    arrival.cancel()
-            if self.answers.empty() and not (arrival.done() and not arrival.cancelled()):
+            came = [await self.answers.get()]
+            while not self.answers.empty():
+                came.append(self.answers.get_nowait())
+            arrived = [answer for answer in came if answer is not _ENDED]
+            if arrived:
+                now = reads.utcnow()
+                answers = [workflow.live_answer(d, o, now, policy) for d, o in arrived]
+                waiting -= {d for d, _ in arrived}
+                await run_mutation(info, functools.partial(self._store_in, answers=answers, now=now))
+            if _ENDED in came and waiting:
                 await self.task  # it ended with answers missing: it raised, and so do we here
                 raise RuntimeError("the fan-out ended before every distributor had answered")
-            arrived = [arrival.result()] if arrival.done() and not arrival.cancelled() else []
-        else:
-            arrived = []
-        while not self.answers.empty():
-            arrived.append(self.answers.get_nowait())
-        return arrived
+        await self.task
 
     async def _store_in(self, unit: UnitOfWork, *, answers: list[QuoteAnswer], now: datetime) -> None:
         await workflow.store_live_answers(unit.session, self.ask.request_id, answers, now)

@@ -305,14 +305,12 @@ async def _skus_of(
 
 
 async def ask_live(
-    loaders: QuoteLoaders,
-    ask: LiveAsk,
-    on_answered: Callable[[int, list[Outcome]], None] | None = None,
-) -> dict[int, list[Outcome]]:
-    """One call per live distributor (all at once) for every line; outcomes by distributor, in item order.
+    loaders: QuoteLoaders, ask: LiveAsk, on_answered: Callable[[int, list[Outcome]], None]
+) -> None:
+    """One call per live distributor (all at once) for every line.
 
-    `on_answered(distributor_id, outcomes)` is called for each distributor as soon as it has
-    answered (or failed), before the others have.
+    `on_answered(distributor_id, outcomes)` is called for each distributor, its outcomes in item
+    order, as soon as it has answered (or failed), before the others have.
     """
     keys_of = {
         d: [
@@ -325,16 +323,12 @@ async def ask_live(
     }
 
     def answered(outcomes: dict[OfferKey, Outcome]) -> None:
-        if on_answered is not None:
-            distributor_id = next(iter(outcomes)).distributor_id
-            on_answered(distributor_id, [outcomes[key] for key in keys_of[distributor_id]])
+        distributor_id = next(iter(outcomes)).distributor_id
+        on_answered(distributor_id, [outcomes[key] for key in keys_of[distributor_id]])
 
     keys = [key for d in ask.distributor_ids for key in keys_of[d]]
-    outcomes: list[Outcome] = await loaders.ask_at_once(keys, answered) if keys else []
-    by_distributor: dict[int, list[Outcome]] = {d: [] for d in ask.distributor_ids}
-    for key, outcome in zip(keys, outcomes, strict=True):
-        by_distributor[key.distributor_id].append(outcome)
-    return by_distributor
+    if keys:
+        await loaders.ask_at_once(keys, answered)
 
 
 def live_answer(
