@@ -18,6 +18,7 @@ import asyncio
 import glob
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -80,7 +81,8 @@ class ThrowawayPostgres:
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
         # Loopback only, the socket in our own folder (never /var/run/postgresql, the shared server's).
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        # Each log line starts with its Unix time (%n): `shutdown_requested_at` reads it.
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c log_line_prefix=%n"
         self._run("pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", "-o", options, *extra)
 
     def start(self) -> None:
@@ -89,6 +91,17 @@ class ThrowawayPostgres:
     def restart(self) -> None:
         """A fast restart: open transactions are rolled back, every connection is cut, then it serves again."""
         self._pg_ctl("restart", "-m", "fast")
+
+    def shutdown_requested_at(self) -> float | None:
+        """The Unix time (to the millisecond) the server last received a fast shutdown request, from its log.
+
+        The moment its connections are cut: a caller's own clock before running pg_ctl is earlier
+        by the time pg_ctl takes to start and signal, which a loaded machine makes long.
+        """
+        found = re.findall(
+            r"^(\d+\.\d+)\s*LOG:\s+received fast shutdown request", self.tail(10_000_000), re.M
+        )
+        return float(found[-1]) if found else None
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w")
